@@ -1,0 +1,303 @@
+"""robots.txt per RFC 9309, with every verdict traceable to the line that caused it.
+
+Protego (Scrapy's parser) decides correctly in most cases but cannot say *which*
+line decided, matches product tokens as prefixes (``User-agent: face`` applies
+to ``FaceConsentBot``) and knows nothing of HTTP status, redirects, size limits
+or caching. Every faircrawl decision must name its rule, so the matching here is
+our own, written against RFC 9309 §2; fetching and caching policy live in
+:mod:`policy.robots_fetch` (status classes) and the crawler's robots gate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
+
+#: RFC 9309 §2.5: the parsing limit "MUST be at least 500 kibibytes".
+ROBOTS_PARSE_LIMIT_BYTES = 500 * 1024
+#: RFC 9309 §2.4: a cached copy "SHOULD NOT" be used for more than 24 hours.
+DEFAULT_ROBOTS_TTL_SECONDS = 24 * 3600
+#: An unreachable robots.txt is retried sooner; until then everything stays disallowed.
+DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS = 3600
+#: RFC 9309 §2.3.1.2: follow "at least five consecutive redirects".
+ROBOTS_MAX_REDIRECTS = 5
+
+# The leading token of a User-agent value; digits included so "faircrawl2" is not "faircrawl".
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_RULE_FIELDS = {"allow", "disallow"}
+# Misspellings that major parsers (Google's, Protego) accept for "disallow".
+_DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
+_USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
+
+
+class RobotsAvailability(StrEnum):
+    """What the fetch of robots.txt produced (RFC 9309 §2.3.1)."""
+
+    PARSED = "parsed"  # 2xx: follow the parseable rules
+    UNAVAILABLE = "unavailable"  # 4xx or too many redirects: may access anything
+    UNREACHABLE = "unreachable"  # 5xx or network error: assume complete disallow
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsRule:
+    """One allow or disallow line, kept with its position so reasons can cite it."""
+
+    allow: bool
+    pattern: str  # as written in the file
+    line_number: int
+    normalized: str = field(compare=False, default="")
+
+    @property
+    def text(self) -> str:
+        return f"{'Allow' if self.allow else 'Disallow'}: {self.pattern}"
+
+
+@dataclass(slots=True)
+class RobotsGroup:
+    """User-agent lines followed by rules; ends at the next user-agent line after a rule."""
+
+    user_agents: list[str]
+    line_number: int
+    rules: list[RobotsRule] = field(default_factory=list)
+    crawl_delay_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsVerdict:
+    """The answer for one URL, with what decided it (for the decision record)."""
+
+    allowed: bool
+    availability: RobotsAvailability
+    rule: RobotsRule | None  # the longest matching rule, or None
+    group_agents: tuple[str, ...]  # user-agent values of the group(s) applied
+    explanation: str
+
+
+@dataclass(slots=True)
+class RobotsTxt:
+    """A parsed robots.txt (or the stand-in for an unavailable/unreachable one)."""
+
+    availability: RobotsAvailability
+    groups: list[RobotsGroup] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    invalid_lines: int = 0
+    truncated: bool = False
+    status_note: str = ""  # why unavailable/unreachable, e.g. "HTTP 503"
+
+    # -- construction -----------------------------------------------------------
+
+    @classmethod
+    def parse(cls, body: bytes | str) -> RobotsTxt:
+        """Parse the first :data:`ROBOTS_PARSE_LIMIT_BYTES` of a robots.txt body.
+
+        Every line is tried; lines that do not parse are counted and skipped
+        (RFC 9309 §2.3.1.5), so binary garbage yields the rules that *are* there.
+        """
+        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+        truncated = len(raw) > ROBOTS_PARSE_LIMIT_BYTES
+        if truncated:
+            raw = raw[:ROBOTS_PARSE_LIMIT_BYTES]
+            # Drop the partial last line rather than parse half a rule.
+            cut = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
+            raw = raw[: cut + 1] if cut >= 0 else b""
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = raw.decode("utf-8", errors="replace")
+        robots = cls(availability=RobotsAvailability.PARSED, truncated=truncated)
+        robots._read_lines(text)
+        return robots
+
+    @classmethod
+    def from_status(cls, status: int, body: bytes) -> RobotsTxt:
+        """Classify a final (non-redirect) response by its status (RFC 9309 §2.3.1).
+
+        Scrapy parses the body of any status, so a 503 error page reads as
+        "allow everything"; here 5xx (and anything odd) fails closed.
+        """
+        if 200 <= status < 300:
+            return cls.parse(body)
+        if 400 <= status < 500:
+            return cls.unavailable(f"HTTP {status}")
+        return cls.unreachable(f"HTTP {status}")
+
+    @property
+    def cache_ttl_seconds(self) -> float:
+        """How long this outcome may be reused (RFC 9309 §2.4: at most 24 h)."""
+        if self.availability is RobotsAvailability.UNREACHABLE:
+            return DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS
+        return DEFAULT_ROBOTS_TTL_SECONDS
+
+    @classmethod
+    def unavailable(cls, note: str) -> RobotsTxt:
+        return cls(availability=RobotsAvailability.UNAVAILABLE, status_note=note)
+
+    @classmethod
+    def unreachable(cls, note: str) -> RobotsTxt:
+        return cls(availability=RobotsAvailability.UNREACHABLE, status_note=note)
+
+    def _read_lines(self, text: str) -> None:
+        current: RobotsGroup | None = None
+        group_has_rules = False
+        for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+            content = line.split("#", 1)[0].strip()
+            if not content:
+                continue
+            if ":" not in content:
+                self.invalid_lines += 1
+                continue
+            key, value = (part.strip() for part in content.split(":", 1))
+            key = key.lower()
+            if key in _USER_AGENT_FIELDS:
+                if current is None or group_has_rules:
+                    current = RobotsGroup(user_agents=[], line_number=number)
+                    self.groups.append(current)
+                    group_has_rules = False
+                current.user_agents.append(value)
+            elif key in _RULE_FIELDS or key in _DISALLOW_TYPOS:
+                if current is None:
+                    self.invalid_lines += 1  # a rule outside any group applies to no one
+                    continue
+                group_has_rules = True
+                if not value:
+                    continue  # "Disallow:" with no path allows everything: no rule
+                allow = key == "allow"
+                current.rules.append(
+                    RobotsRule(allow, value, number, _normalize_pattern(value))
+                )
+            elif key == "crawl-delay":
+                if current is None:
+                    self.invalid_lines += 1
+                    continue
+                group_has_rules = True
+                try:
+                    delay = float(value)
+                except ValueError:
+                    self.invalid_lines += 1
+                    continue
+                if delay >= 0 and delay == delay and delay != float("inf"):
+                    current.crawl_delay_seconds = delay
+            elif key in {"sitemap", "sitemaps", "site-map"}:
+                self.sitemaps.append(value)  # never terminates a group (§2.2.4)
+            # Other records (Host, Content-Usage, Content-Signal, ...) are read by
+            # the signal parsers; here they neither count as rules nor end a group.
+
+    # -- matching ---------------------------------------------------------------
+
+    def groups_for(self, product_token: str) -> list[RobotsGroup]:
+        """Groups that apply to ``product_token``: all exact matches merged, else ``*``."""
+        token = product_token.lower()
+        named = [g for g in self.groups if any(_agent_matches(a, token) for a in g.user_agents)]
+        if named:
+            return named
+        return [g for g in self.groups if any(a.strip() == "*" for a in g.user_agents)]
+
+    def crawl_delay(self, product_token: str) -> float | None:
+        delays = [
+            g.crawl_delay_seconds
+            for g in self.groups_for(product_token)
+            if g.crawl_delay_seconds is not None
+        ]
+        return max(delays) if delays else None
+
+    def check(self, url: str, product_token: str) -> RobotsVerdict:
+        """Decide whether ``product_token`` may fetch ``url`` under this file."""
+        if self.availability is RobotsAvailability.UNREACHABLE:
+            return RobotsVerdict(
+                False, self.availability, None, (),
+                f"robots.txt unreachable ({self.status_note}): complete disallow "
+                "assumed (RFC 9309 §2.3.1.4)",
+            )
+        if self.availability is RobotsAvailability.UNAVAILABLE:
+            return RobotsVerdict(
+                True, self.availability, None, (),
+                f"robots.txt unavailable ({self.status_note}): access allowed "
+                "(RFC 9309 §2.3.1.3)",
+            )
+        target = _normalize_target(url)
+        if target == "/robots.txt":
+            return RobotsVerdict(True, self.availability, None, (), "/robots.txt is implicitly allowed (RFC 9309 §2.2.2)")
+        groups = self.groups_for(product_token)
+        agents = tuple(a for g in groups for a in g.user_agents)
+        best: RobotsRule | None = None
+        for group in groups:
+            for rule in group.rules:
+                if not _pattern_matches(rule.normalized, target):
+                    continue
+                if best is None or _outranks(rule, best):
+                    best = rule
+        if not groups:
+            why = f"no group for '{product_token}' and no '*' group: no rules apply"
+            return RobotsVerdict(True, self.availability, None, agents, why)
+        group_desc = "group for " + ", ".join(repr(a) for a in agents)
+        if best is None:
+            return RobotsVerdict(True, self.availability, None, agents, f"no rule in the {group_desc} matches")
+        verb = "allows" if best.allow else "disallows"
+        return RobotsVerdict(
+            best.allow, self.availability, best, agents,
+            f"'{best.text}' (line {best.line_number}, {group_desc}) {verb} it",
+        )
+
+
+def _agent_matches(user_agent_value: str, token_lower: str) -> bool:
+    """RFC 9309 §2.2.1: case-insensitive match of the line's product token."""
+    found = _PRODUCT_TOKEN.match(user_agent_value.strip())
+    return found is not None and found.group(0).lower() == token_lower
+
+
+def _outranks(candidate: RobotsRule, incumbent: RobotsRule) -> bool:
+    """Most octets wins; on a tie, allow wins (RFC 9309 §2.2.2)."""
+    a, b = len(candidate.normalized.encode()), len(incumbent.normalized.encode())
+    if a != b:
+        return a > b
+    return candidate.allow and not incumbent.allow
+
+
+# Characters left as they are when percent-encoding paths: RFC 3986 unreserved,
+# reserved and "%" (already-encoded octets), plus the pattern specials * and $.
+_SAFE_CHARS = "/:@!$&'()*+,;=?-._~%[]#"
+
+
+def _normalize_octets(text: str) -> str:
+    encoded = quote(text, safe=_SAFE_CHARS)
+    # Escaped unreserved characters are decoded ("%7E" is "~"); other escapes are
+    # upper-cased so "%2f" and "%2F" compare equal but neither equals "/".
+    return re.sub(r"%[0-9a-fA-F]{2}", _canonical_escape, encoded)
+
+
+def _canonical_escape(match: re.Match[str]) -> str:
+    character = chr(int(match.group(0)[1:], 16))
+    if character.isascii() and (character.isalnum() or character in "-._~"):
+        return character
+    return match.group(0).upper()
+
+
+def _normalize_pattern(pattern: str) -> str:
+    return _normalize_octets(pattern)
+
+
+def _normalize_target(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return _normalize_octets(path)
+
+
+def _pattern_matches(pattern: str, target: str) -> bool:
+    """``*`` is any run of characters; a trailing ``$`` anchors the end (§2.2.3)."""
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    if "*" not in body:
+        return target == body if anchored else target.startswith(body)
+    return _wildcard_regex(pattern).match(target) is not None
+
+
+@lru_cache(maxsize=4096)
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    regex = ".*".join(re.escape(piece) for piece in body.split("*"))
+    return re.compile(regex + ("$" if anchored else ""), flags=re.DOTALL)
