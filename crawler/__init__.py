@@ -1,1 +1,1 @@
-"""placeholder"""
+"""faircrawl's Scrapy project and its entry points (CLI, demo, reports)."""

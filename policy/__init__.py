@@ -1,1 +1,30 @@
-"""placeholder"""
+"""Consent and legal policy: robots.txt today; signals, jurisdictions and rule packs next.
+
+Imports nothing else of faircrawl's, so the rules can be read and tested alone.
+"""
+
+from policy.decision import Kind, Outcome, Reason
+from policy.revision import policy_revision
+from policy.robots import (
+    DEFAULT_ROBOTS_TTL_SECONDS,
+    DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS,
+    ROBOTS_MAX_REDIRECTS,
+    ROBOTS_PARSE_LIMIT_BYTES,
+    RobotsAvailability,
+    RobotsTxt,
+    RobotsVerdict,
+)
+
+__all__ = [
+    "DEFAULT_ROBOTS_TTL_SECONDS",
+    "DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS",
+    "ROBOTS_MAX_REDIRECTS",
+    "ROBOTS_PARSE_LIMIT_BYTES",
+    "Kind",
+    "Outcome",
+    "Reason",
+    "RobotsAvailability",
+    "RobotsTxt",
+    "RobotsVerdict",
+    "policy_revision",
+]

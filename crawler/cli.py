@@ -1,0 +1,320 @@
+"""The `faircrawl` command: one entry point, a subcommand per job.
+
+User mistakes (a bad URL, an unreachable database, a missing set-up step)
+end with a one-paragraph message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from crawler import settings as default_settings
+from crawler.settings import SettingsError, faircrawl_overrides_from_env
+
+EXIT_USAGE = 2
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix; printed as 'error: ...' with exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _resolve(flag_value: Any, setting: str, env: dict[str, Any]) -> Any:
+    """Flag, then FAIRCRAWL_* environment variable, then the settings module's default."""
+    if flag_value is not None:
+        return flag_value
+    if setting in env:
+        return env[setting]
+    return getattr(default_settings, setting)
+
+
+def _environment() -> dict[str, Any]:
+    try:
+        return faircrawl_overrides_from_env()
+    except SettingsError as error:
+        raise UserError(str(error)) from None
+
+
+def _open_database(url: str):  # type: ignore[no-untyped-def]
+    from storage import Database, StorageError
+
+    try:
+        database = Database(url)
+        database.upgrade()
+    except StorageError as error:
+        raise UserError(str(error)) from None
+    return database
+
+
+def _check_start_urls(urls: tuple[str, ...]) -> list[str]:
+    checked = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise UserError(f"start URL {url!r} is not an http(s) URL with a host; e.g. http://example.com/")
+        checked.append(url)
+    return checked
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="faircrawl")
+def main() -> None:
+    """faircrawl: a consent-aware image crawler with biometric opt-out enforcement."""
+
+
+# -- crawl ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("urls", nargs=-1)
+@click.option("--testsites", is_flag=True, help="Crawl the test-site catalog (its hostnames are routed to 127.0.0.1).")
+@click.option("--testsites-server", metavar="URL", default=None,
+              help="Use a running `faircrawl testsites serve` instead of serving the catalog in-process.")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB). Default: sqlite:///var/faircrawl.db")
+@click.option("--store", metavar="DIR", default=None, help="Folder for image files (FAIRCRAWL_STORE). Default: var/images")
+@click.option("--report", "report_path", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="Write the run's decisions as JSON to FILE.")
+@click.option("--allow-private-hosts", is_flag=True, default=None,
+              help="Allow loopback, private and link-local hosts (refused by default).")
+@click.option("--product-token", default=None, help="Token matched against robots.txt groups. Default: faircrawl")
+@click.option("--concurrency", type=click.IntRange(1, 512), default=None, help="Concurrent requests (default 32).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, db: str | None,
+          store: str | None, report_path: str | None, allow_private_hosts: bool | None,
+          product_token: str | None, concurrency: int | None, verbose: int) -> None:
+    """Crawl URLS (or, with --testsites, the whole test-site catalog) and store allowed images."""
+    outcome = run_crawl(urls, testsites=testsites, testsites_server=testsites_server, db=db, store=store,
+                        report_path=report_path, allow_private_hosts=allow_private_hosts,
+                        product_token=product_token, concurrency=concurrency, verbose=verbose)
+    click.echo(outcome["summary_text"])
+    if outcome["report_path"]:
+        click.echo(f"report written to {outcome['report_path']}")
+    if outcome["status"] != "finished":
+        sys.exit(1)
+
+
+def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, testsites_server: str | None = None,
+              db: str | None = None, store: str | None = None, report_path: str | None = None,
+              allow_private_hosts: bool | None = None, product_token: str | None = None,
+              concurrency: int | None = None, verbose: int = 0) -> dict[str, Any]:
+    """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
+    env = _environment()
+    start_urls = _check_start_urls(tuple(urls))
+    if testsites:
+        from crawler.testsites import build_catalog, photos_present
+
+        if not photos_present():
+            raise UserError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos` "
+                            "(./dev.sh does it during set-up)")
+        start_urls = start_urls or build_catalog().start_urls
+    if not start_urls:
+        raise UserError("nothing to crawl: give start URLs, or --testsites for the test-site catalog")
+    db_url = _resolve(db, "FAIRCRAWL_DB", env)
+    token = _resolve(product_token, "FAIRCRAWL_PRODUCT_TOKEN", env)
+    if not token or not all(c.isalpha() or c in "_-" for c in token):
+        raise UserError(f"product token {token!r} must contain only letters, '_' and '-' (RFC 9309 §2.2.1)")
+    database = _open_database(db_url)
+    run_id = uuid.uuid4().hex
+
+    from crawler.recording import create_run
+
+    policy_name = default_settings.FAIRCRAWL_POLICY
+    create_run(database, run_id, policy_name, token, testsites, start_urls)
+    overrides = {
+        "FAIRCRAWL_RUN_ID": run_id,
+        "FAIRCRAWL_RUN_CREATED": True,
+        "FAIRCRAWL_DB": db_url,
+        "FAIRCRAWL_STORE": _resolve(store, "FAIRCRAWL_STORE", env),
+        "FAIRCRAWL_PRODUCT_TOKEN": token,
+        "FAIRCRAWL_TESTSITES": testsites,
+        "FAIRCRAWL_TESTSITES_SERVER": _resolve(testsites_server, "FAIRCRAWL_TESTSITES_SERVER", env),
+        "FAIRCRAWL_ALLOW_PRIVATE_HOSTS": bool(_resolve(allow_private_hosts, "FAIRCRAWL_ALLOW_PRIVATE_HOSTS", env)),
+        **{k: env[k] for k in ("FAIRCRAWL_IMAGE_MAX_BYTES", "FAIRCRAWL_IMAGE_MAX_PIXELS",
+                               "FAIRCRAWL_MAX_CRAWL_DELAY", "FAIRCRAWL_PROGRESS_INTERVAL") if k in env},
+        "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
+    }
+    if concurrency is not None:
+        overrides["CONCURRENT_REQUESTS"] = concurrency
+        overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = max(1, concurrency // 2)
+    status, finish_reason = _run_scrapy(start_urls, overrides)
+
+    from crawler.report import build_report, format_summary
+
+    report = build_report(database, run_id)
+    if report_path:
+        path = Path(report_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    database.dispose()
+    return {"run_id": run_id, "status": status, "finish_reason": finish_reason,
+            "summary_text": format_summary(report), "report_path": report_path, "report": report}
+
+
+def _run_scrapy(start_urls: list[str], overrides: dict[str, Any]) -> tuple[str, str]:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.site import SiteSpider
+
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    settings.update(overrides, priority="cmdline")
+    process = CrawlerProcess(settings)
+    if settings.get("LOG_LEVEL") == "WARNING":
+        # Each of these outcomes is already a recorded decision with its reason;
+        # Scrapy would also print it as a WARNING or ERROR line.
+        for noisy in ("scrapy.downloadermiddlewares.retry", "scrapy.core.downloader.handlers.http11"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    crawler = process.create_crawler(SiteSpider)
+    process.crawl(crawler, start_urls=start_urls)
+    process.start()
+    finish_reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or "unknown"
+    return ("finished" if finish_reason == "finished" else "interrupted"), str(finish_reason)
+
+
+# -- report ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full JSON report instead of the summary.")
+@click.option("--list", "list_runs_flag", is_flag=True, help="List recent runs.")
+@click.option("--all", "show_all", is_flag=True, help="Show every refused and failed decision, not the first 10.")
+def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bool, show_all: bool) -> None:
+    """Summarise a past crawl run (the latest by default) from the database."""
+    from crawler.report import RunNotFoundError, build_report, format_summary, latest_run_id, list_runs
+
+    database = _open_database(_resolve(db, "FAIRCRAWL_DB", _environment()))
+    if list_runs_flag:
+        for run in list_runs(database):
+            click.echo(f"{run['id']}  {run['started_at']}  {run['status']:<11} {', '.join(run['start_urls'][:3])}")
+        return
+    run_id = run_id or latest_run_id(database)
+    if run_id is None:
+        raise UserError("this database has no crawl runs yet; run `faircrawl crawl --testsites` first")
+    try:
+        built = build_report(database, run_id)
+    except RunNotFoundError as error:
+        raise UserError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(built, indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_summary(built, show=10**9 if show_all else 10))
+
+
+# -- demo -----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--store", metavar="DIR", default=None, help="Folder for image files (FAIRCRAWL_STORE).")
+@click.option("--report", "report_path", metavar="FILE", default="var/demo-report.json", show_default=True)
+def demo(db: str | None, store: str | None, report_path: str) -> None:
+    """Serve the test sites, crawl them all under the lawful policy, print what was taken and why."""
+    click.echo("faircrawl demo: crawling the test-site catalog (served on 127.0.0.1) under the lawful policy")
+    outcome = run_crawl([], testsites=True, db=db, store=store, report_path=report_path)
+    click.echo(outcome["summary_text"])
+    click.echo(f"full report: {report_path}   |   again later: faircrawl report {outcome['run_id']}")
+    if outcome["status"] != "finished":
+        sys.exit(1)
+
+
+# -- test sites -----------------------------------------------------------------
+
+
+@main.group()
+def testsites() -> None:
+    """The local test-site catalog: serve it, list its manifests, fetch its photos."""
+
+
+@testsites.command("serve")
+@click.option("--port", type=click.IntRange(0, 65535), default=8780, show_default=True)
+@click.option("--host", "interface", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+def testsites_serve(port: int, interface: str) -> None:
+    """Serve every catalog site on one port (routing by host) until Ctrl-C."""
+    from twisted.internet import reactor
+    from twisted.internet.error import CannotListenError
+
+    from crawler.testsites import build_catalog, listen, photos_present
+
+    if not photos_present():
+        raise UserError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
+    catalog = build_catalog()
+    try:
+        listening = listen(catalog, port=port, interface=interface)
+    except CannotListenError as error:
+        raise UserError(f"cannot listen on {interface}:{port} ({error.socketError}); choose another --port") from None
+    address = f"http://{interface}:{listening.getHost().port}"
+    click.echo(f"serving {len(catalog.sites)} test sites at {address} (Ctrl-C stops)")
+    for site in catalog.sites.values():
+        state = "down" if site.down else ("start" if site.start else "linked")
+        click.echo(f"  {site.hostname:<26} {site.jurisdiction:<6} {state:<6} {site.description}")
+    click.echo(f"try:   curl --proxy {address} http://open.example.com/")
+    click.echo(f"crawl: faircrawl crawl --testsites --testsites-server {address}")
+    reactor.run()  # type: ignore[attr-defined]
+    click.echo("stopped")
+
+
+@testsites.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifests as JSON.")
+def testsites_list(as_json: bool) -> None:
+    """Show each site's manifest: jurisdiction, robots.txt and expected outcomes."""
+    from crawler.testsites import build_catalog
+
+    catalog = build_catalog()
+    if as_json:
+        click.echo(json.dumps(catalog.manifest(), indent=2))
+        return
+    for site in catalog.sites.values():
+        click.echo(f"{site.hostname} ({site.jurisdiction}): {site.description}")
+        click.echo(f"  robots.txt: {site.robots}")
+        for expected in site.expected:
+            click.echo(f"  {expected.outcome:<8} {expected.kind:<5} {expected.url}  [{expected.reason}]")
+
+
+@testsites.command("fetch-photos")
+def testsites_fetch_photos() -> None:
+    """Download the face_recognition sdist from the package index and extract its face photos."""
+    import subprocess
+
+    from crawler.testsites import PhotosMissingError, fetch_packaged_photos
+
+    try:
+        folder = fetch_packaged_photos()
+    except (subprocess.CalledProcessError, PhotosMissingError, StopIteration) as error:
+        raise UserError(f"could not fetch the packaged face photos: {error}") from None
+    click.echo(f"face photos ready in {folder}")
+
+
+# -- places for what comes next ---------------------------------------------------------
+
+
+def _not_yet(name: str, what: str) -> None:
+    @main.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                  help=f"{what} (not built yet).", add_help_option=False)
+    def placeholder() -> None:
+        raise UserError(f"`faircrawl {name}` ({what.lower()}) is not built yet; see the issue tracker")
+
+
+_not_yet("policy", "Lint, test and explain policy rule packs")
+_not_yet("optout", "Manage the opt-out (suppression) list")
+_not_yet("rights", "File and track deletion and access requests")
+_not_yet("serve", "Serve the HTTP API for rights requests and opt-outs")
+_not_yet("maintenance", "Expire templates past retention and other upkeep")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Stage 1: is this response a real, safe, complete image? Decoded once, off the event loop.
+
+Checks, in this order (the order matters: ``Image.open`` reads only the header):
+empty body, identifiable image, supported format, pixel count from the header
+(a decompression bomb is refused before any pixel is allocated), then a full
+decode that catches truncation. Pillow's own bomb check is replaced by ours
+(``FAIRCRAWL_IMAGE_MAX_PIXELS``), and truncated files are errors even if
+face_recognition has set ``LOAD_TRUNCATED_IMAGES`` for the process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from policy import Reason
+
+SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
+
+# Our own pixel limit is checked from the header below; Pillow's global check
+# would warn or raise at its own limits first, with a less useful message.
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidImage:
+    sha256: str
+    format: str
+    width: int
+    height: int
+    byte_size: int
+
+
+class ImageRejected(Exception):
+    """The body is not an image faircrawl will keep; ``reason`` says why."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = Reason("image", code, detail)
+
+
+def validate_image(body: bytes, max_pixels: int) -> ValidImage:
+    if not body:
+        raise ImageRejected("image.empty", "the response body is empty (0 bytes)")
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with Image.open(io.BytesIO(body)) as picture:
+            image_format = picture.format or "unknown"
+            if image_format not in SUPPORTED_FORMATS:
+                raise ImageRejected("image.unsupported_format", f"{image_format} images are not collected")
+            width, height = picture.size
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    "image.too_many_pixels",
+                    f"{width}x{height} = {width * height:,} pixels exceeds the limit of {max_pixels:,} "
+                    "(possible decompression bomb); not decoded",
+                )
+            picture.load()
+    except UnidentifiedImageError:
+        start = body[:16].lstrip().lower()
+        looks_like = "an HTML page" if start.startswith((b"<!doctype", b"<html")) else "not a known image format"
+        raise ImageRejected("image.not_an_image", f"the body is {looks_like} ({len(body)} bytes)") from None
+    except Image.DecompressionBombError as error:
+        raise ImageRejected("image.too_many_pixels", str(error)) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        message = str(error)
+        if "truncated" in message.lower() or isinstance(error, EOFError):
+            raise ImageRejected("image.truncated", f"the image data ends early ({message})") from None
+        raise ImageRejected("image.corrupt", f"the image cannot be decoded ({message})") from None
+    return ValidImage(hashlib.sha256(body).hexdigest(), image_format, width, height, len(body))

@@ -1,0 +1,192 @@
+"""One crawl run's record keeping: decisions, pages, images and sites.
+
+Every component of a crawl reaches the same :class:`CrawlRecorder` through
+:func:`recorder_for`; it turns outcomes into rows for the background writer
+and keeps the counts that progress lines and the summary print.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+
+from policy import Kind, Outcome, Reason, RobotsTxt, policy_revision
+from storage import BackgroundWriter, Database, ImageStore
+from storage.models import CrawlRun
+
+REASONS_META = "faircrawl_reasons"  # reasons gathered for a request so far
+DECIDED_META = "faircrawl_decided"  # a decision was already recorded for it
+KIND_META = "faircrawl_kind"
+PAGE_URL_META = "faircrawl_page_url"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def original_url(request: Request) -> str:
+    """The URL as first requested, before any redirect."""
+    redirects = request.meta.get("redirect_urls")
+    return redirects[0] if redirects else request.url
+
+
+class CrawlRecorder:
+    """Builds the rows of one run and counts its outcomes."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.run_id: str = settings.get("FAIRCRAWL_RUN_ID") or uuid.uuid4().hex
+        self.policy_name: str = settings.get("FAIRCRAWL_POLICY")
+        self.policy_revision = policy_revision(self.policy_name)
+        self.product_token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
+        self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
+        self.database = Database(settings.get("FAIRCRAWL_DB"))
+        self.image_store = ImageStore(Path(settings.get("FAIRCRAWL_STORE")))
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.started_at = now()
+        self._run_created = settings.getbool("FAIRCRAWL_RUN_CREATED")
+        spill = Path(settings.get("FAIRCRAWL_SPILL_DIR", "var")) / f"unwritten-{self.run_id}.jsonl"
+        self.writer = BackgroundWriter(self.database, spill)
+        self.crawler = crawler
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    # -- lifecycle ------------------------------------------------------------
+
+    def _opened(self, spider: Any) -> None:
+        if not self._run_created:  # started with `scrapy crawl`, not the faircrawl CLI
+            self.database.upgrade()
+            create_run(self.database, self.run_id, self.policy_name, self.product_token,
+                       self.testsites, list(getattr(spider, "start_urls", [])))
+
+    def _closed(self, spider: Any, reason: str) -> None:
+        self.writer.close()
+        status = "finished" if reason == "finished" else "interrupted"
+        stats = {f"{kind}/{outcome}": n for (kind, outcome), n in sorted(self.counts.items())}
+        if self.writer.spilled_rows:
+            stats["unwritten_rows"] = self.writer.spilled_rows
+        finish_run(self.database, self.run_id, status, reason, stats)
+
+    # -- outcomes -------------------------------------------------------------
+
+    def decide(
+        self,
+        kind: Kind | str,
+        outcome: Outcome,
+        url: str,
+        reasons: list[Reason],
+        page_url: str | None = None,
+        final_url: str | None = None,
+    ) -> str:
+        """Record one decision; returns its id."""
+        decision_id = uuid.uuid4().hex
+        kind = Kind(kind)
+        refused = outcome is Outcome.REFUSED
+        self.counts[(kind.value, outcome.value)] += 1
+        self._add("decisions", {
+            "id": decision_id,
+            "run_id": self.run_id,
+            "decided_at": now(),
+            "kind": kind.value,
+            "outcome": outcome.value,
+            "url": url,
+            "final_url": final_url if final_url != url else None,
+            "page_url": page_url,
+            "reasons": [r.as_dict() for r in reasons],
+            "policy_revision": self.policy_revision,
+            "jurisdiction": None,  # resolved by the jurisdiction engine (policy issue)
+            "jurisdiction_source": None,
+            "signals": {},
+            "matched_rules": [r.code for r in reasons if r.source == "robots.txt"],
+            "effect": "deny" if refused else "allow",
+            "obligations": {},
+            "citations": sorted({c for r in reasons if (c := r.evidence.get("citation"))}),
+        })
+        return decision_id
+
+    def decide_request(self, request: Request, outcome: Outcome, reason: Reason) -> str:
+        """Record the outcome of a request from what its meta carries; marks it decided."""
+        reasons = [*request.meta.get(REASONS_META, []), reason]
+        request.meta[DECIDED_META] = True
+        return self.decide(
+            request.meta.get(KIND_META, Kind.PAGE), outcome, original_url(request), reasons,
+            page_url=request.meta.get(PAGE_URL_META), final_url=request.url,
+        )
+
+    def page_crawled(self, decision_id: str, url: str, status: int, links: int, images: int) -> None:
+        self._add("pages", {
+            "run_id": self.run_id, "decision_id": decision_id, "url": url, "status_code": status,
+            "fetched_at": now(), "links_found": links, "images_found": images,
+        })
+
+    def image_stored(self, decision_id: str, url: str, page_url: str | None, sha256: str,
+                     relative_path: str, byte_size: int, image_format: str, width: int, height: int,
+                     content_type: str | None) -> None:
+        stored_at = now()
+        self._add("image_files", {
+            "sha256": sha256, "path": relative_path, "byte_size": byte_size, "format": image_format,
+            "width": width, "height": height, "first_stored_at": stored_at,
+        })
+        self._add("images", {
+            "run_id": self.run_id, "decision_id": decision_id, "url": url, "page_url": page_url,
+            "sha256": sha256, "content_type": content_type, "stored_at": stored_at,
+        })
+
+    def site_robots(self, origin: str, robots_url: str, robots: RobotsTxt, crawl_delay: float | None) -> None:
+        self._add("sites", {
+            "run_id": self.run_id, "origin": origin, "robots_url": robots_url,
+            "robots_availability": robots.availability.value,
+            "robots_note": robots.status_note or (
+                f"{len(robots.groups)} groups, {robots.invalid_lines} unparseable lines"
+                + (", truncated at 500 KiB" if robots.truncated else "")),
+            "crawl_delay_seconds": crawl_delay, "fetched_at": now(),
+        })
+
+    def _add(self, table: str, row: dict[str, Any]) -> None:
+        self.writer.add(table, row)
+
+
+class Recording:
+    """Extension that creates the run's recorder before the spider opens."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.recorder = recorder_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Recording:
+        return cls(crawler)
+
+
+def recorder_for(crawler: Crawler) -> CrawlRecorder:
+    """The run's recorder, created on first use and shared by every component."""
+    recorder: CrawlRecorder | None = getattr(crawler, "_faircrawl_recorder", None)
+    if recorder is None:
+        recorder = CrawlRecorder(crawler)
+        crawler._faircrawl_recorder = recorder  # type: ignore[attr-defined]
+    return recorder
+
+
+def create_run(database: Database, run_id: str, policy_name: str, product_token: str,
+               testsites: bool, start_urls: list[str]) -> None:
+    with database.session() as session, session.begin():
+        session.add(CrawlRun(
+            id=run_id, started_at=now(), status="running", policy_name=policy_name,
+            policy_revision=policy_revision(policy_name), product_token=product_token,
+            testsites=testsites, start_urls=start_urls,
+        ))
+
+
+def finish_run(database: Database, run_id: str, status: str, reason: str, stats: dict[str, Any]) -> None:
+    with database.session() as session, session.begin():
+        run = session.get(CrawlRun, run_id)
+        if run is not None:
+            run.finished_at = now()
+            run.status = status
+            run.finish_reason = reason
+            run.stats = stats

@@ -1,0 +1,111 @@
+"""Reports of a past run, read back from the database: JSON for tools, text for people."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from storage import Database
+from storage.models import CrawlRun, DecisionRecord, ImageRecord, SiteRecord
+
+
+class RunNotFoundError(LookupError):
+    pass
+
+
+def latest_run_id(database: Database) -> str | None:
+    with database.session() as session:
+        return session.scalar(select(CrawlRun.id).order_by(CrawlRun.started_at.desc()).limit(1))
+
+
+def list_runs(database: Database, limit: int = 20) -> list[dict[str, Any]]:
+    with database.session() as session:
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.started_at.desc()).limit(limit)).all()
+        return [_run_dict(run) for run in runs]
+
+
+def _run_dict(run: CrawlRun) -> dict[str, Any]:
+    return {
+        "id": run.id, "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "status": run.status, "finish_reason": run.finish_reason, "policy": run.policy_name,
+        "policy_revision": run.policy_revision, "product_token": run.product_token,
+        "testsites": run.testsites, "start_urls": run.start_urls, "stats": run.stats or {},
+    }
+
+
+def build_report(database: Database, run_id: str) -> dict[str, Any]:
+    """Everything a reader needs about one run; decisions in the order they were made."""
+    with database.session() as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            raise RunNotFoundError(f"no crawl run {run_id!r} in this database; `faircrawl report --list` shows the runs")
+        decisions = session.scalars(
+            select(DecisionRecord).where(DecisionRecord.run_id == run_id).order_by(DecisionRecord.decided_at)
+        ).all()
+        stored = {row.decision_id: row for row in session.scalars(select(ImageRecord).where(ImageRecord.run_id == run_id))}
+        sites = session.scalars(select(SiteRecord).where(SiteRecord.run_id == run_id).order_by(SiteRecord.origin)).all()
+        counts = Counter((d.kind, d.outcome) for d in decisions)
+        return {
+            "run": _run_dict(run),
+            "summary": {f"{kind}/{outcome}": n for (kind, outcome), n in sorted(counts.items())},
+            "sites": [
+                {"origin": s.origin, "robots_url": s.robots_url, "robots": s.robots_availability,
+                 "note": s.robots_note, "crawl_delay_seconds": s.crawl_delay_seconds}
+                for s in sites
+            ],
+            "decisions": [
+                {
+                    "id": d.id, "url": d.url, "final_url": d.final_url, "page_url": d.page_url,
+                    "kind": d.kind, "outcome": d.outcome, "reasons": d.reasons,
+                    "decided_at": d.decided_at.isoformat(), "policy_revision": d.policy_revision,
+                    "jurisdiction": d.jurisdiction, "jurisdiction_source": d.jurisdiction_source,
+                    "signals": d.signals, "matched_rules": d.matched_rules, "effect": d.effect,
+                    "obligations": d.obligations, "citations": d.citations,
+                    **({"sha256": stored[d.id].sha256} if d.id in stored else {}),
+                }
+                for d in decisions
+            ],
+        }
+
+
+def format_summary(report: dict[str, Any], show: int = 10) -> str:
+    """A readable summary: counts, per host, and the most common reasons for refusals and failures."""
+    run = report["run"]
+    summary = report["summary"]
+    lines = [
+        f"crawl run {run['id']}  ({run['status']}, {run['finish_reason'] or 'running'})",
+        f"  started {run['started_at']}  policy {run['policy_revision']}  token {run['product_token']}"
+        + ("  [test sites]" if run["testsites"] else ""),
+        f"  pages:  {summary.get('page/crawled', 0)} crawled, {summary.get('page/refused', 0)} refused, "
+        f"{summary.get('page/failed', 0)} failed",
+        f"  images: {summary.get('image/stored', 0)} stored, {summary.get('image/refused', 0)} refused, "
+        f"{summary.get('image/failed', 0)} failed",
+    ]
+    if run["stats"].get("unwritten_rows"):
+        lines.append(f"  WARNING: {run['stats']['unwritten_rows']} rows could not be written; see var/unwritten-{run['id']}.jsonl")
+    per_host: dict[str, Counter[str]] = {}
+    for decision in report["decisions"]:
+        host = urlsplit(decision["url"]).netloc
+        per_host.setdefault(host, Counter())[f"{decision['kind']} {decision['outcome']}"] += 1
+    if per_host:
+        lines.append("  by host:")
+        for host in sorted(per_host):
+            parts = ", ".join(f"{n} {what}" for what, n in sorted(per_host[host].items()))
+            lines.append(f"    {host:<28} {parts}")
+    if report["sites"]:
+        lines.append("  robots.txt:")
+        for site in report["sites"]:
+            delay = f", Crawl-delay {site['crawl_delay_seconds']:g}s" if site["crawl_delay_seconds"] else ""
+            lines.append(f"    {site['origin']:<36} {site['robots']}: {site['note']}{delay}")
+    not_taken = [d for d in report["decisions"] if d["outcome"] in {"refused", "failed"}]
+    if not_taken:
+        lines.append(f"  refused and failed ({len(not_taken)}; first {min(show, len(not_taken))}):")
+        for decision in not_taken[:show]:
+            last = decision["reasons"][-1] if decision["reasons"] else {"code": "?", "detail": ""}
+            lines.append(f"    {decision['outcome']:<7} {decision['kind']:<5} {decision['url']}")
+            lines.append(f"            {last['code']}: {last['detail']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""faircrawl's spiders."""

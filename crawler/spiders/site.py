@@ -1,0 +1,149 @@
+"""Crawl the given sites: follow links inside each start site, request every image.
+
+Images may live on any host (CDNs included); each image request passes the
+same gates as a page and is checked against its own host's robots.txt. Every
+request ends in exactly one decision: the gates record refusals, this spider
+records crawled pages and failures, the pipeline records stored or failed images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.items import FetchedImage
+from crawler.network_errors import describe_error
+from crawler.recording import DECIDED_META, KIND_META, PAGE_URL_META, REASONS_META, recorder_for
+from policy import Kind, Outcome, Reason
+
+IMAGE_PRIORITY = 10  # images of a page are fetched before more pages are discovered
+
+
+def _without_fragment(url: str) -> str:
+    return urldefrag(url)[0]
+
+
+def classify_failure(failure: Failure, request: Request) -> Reason:
+    """Turn a download failure into a reason a reader understands."""
+    error = failure.value
+    name = type(error).__name__
+    if isinstance(error, HttpError):
+        status = error.response.status
+        return Reason("http", "fetch.http_error", f"the server answered HTTP {status}", {"status": status})
+    if isinstance(error, IgnoreRequest) and "max redirections" in str(error):
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        looped = len(set(chain)) < len(chain)
+        code = "fetch.redirect_loop" if looped else "fetch.too_many_redirects"
+        words = "redirect loop" if looped else "too many redirects"
+        return Reason("http", code, f"{words}: {' -> '.join(chain[:6])}", {"redirects": len(chain) - 1})
+    if name == "DownloadCancelledError" or "max size" in str(error):
+        return Reason("http", "fetch.too_large", f"response over the size limit: {error}")
+    if name in {"DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"}:
+        return Reason("http", "fetch.timeout", f"no answer in time ({name})")
+    return Reason("http", "fetch.network_error", describe_error(error))
+
+
+class SiteSpider(Spider):
+    name = "site"
+
+    def __init__(self, start_urls: list[str] | str = (), *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if isinstance(start_urls, str):  # from `scrapy crawl site -a start_urls=a,b`
+            start_urls = [u for u in start_urls.split(",") if u]
+        self.start_urls = [_without_fragment(u) for u in start_urls]
+        self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls}
+        self._requested: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.start_urls:
+            request = self._request(url, Kind.PAGE, page_url=None)
+            if request is not None:
+                yield request
+
+    def _request(self, url: str, kind: Kind, page_url: str | None) -> Request | None:
+        """One request per URL for the whole crawl (our own dedupe: see README)."""
+        if url in self._requested:
+            return None
+        self._requested.add(url)
+        is_image = kind is Kind.IMAGE
+        return Request(
+            url,
+            callback=self.parse_image if is_image else self.parse_page,
+            errback=self.on_error,
+            priority=IMAGE_PRIORITY if is_image else 0,
+            dont_filter=True,  # deduped above; lets redirect loops surface as failures
+            meta={KIND_META: kind.value, PAGE_URL_META: page_url,
+                  **({"download_maxsize": self.settings.getint("FAIRCRAWL_IMAGE_MAX_BYTES")} if is_image else {})},
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        recorder = recorder_for(self.crawler)
+        reasons: list[Reason] = list(response.meta.get(REASONS_META, []))
+        links: list[str] = []
+        images: list[str] = []
+        if isinstance(response, HtmlResponse) or (
+            isinstance(response, TextResponse) and b"html" in (response.headers.get("Content-Type") or b"")
+        ):
+            links, images = self._extract(response)
+            reasons.append(Reason("page", "page.crawled", f"HTTP {response.status}, {len(links)} links, {len(images)} images"))
+        else:
+            content_type = (response.headers.get("Content-Type") or b"unknown").decode("latin-1")
+            reasons.append(Reason("page", "page.not_html", f"not an HTML page ({content_type}): nothing extracted"))
+        request = response.request
+        assert request is not None
+        request.meta[DECIDED_META] = True
+        decision_id = recorder.decide(Kind.PAGE, Outcome.CRAWLED, response.meta.get("redirect_urls", [response.url])[0],
+                                      reasons, page_url=response.meta.get(PAGE_URL_META), final_url=response.url)
+        recorder.page_crawled(decision_id, response.url, response.status, len(links), len(images))
+        for image_url in images:
+            image_request = self._request(image_url, Kind.IMAGE, page_url=response.url)
+            if image_request is not None:
+                yield image_request
+        for link in links:
+            if (urlsplit(link).hostname or "").lower() in self.start_hosts:
+                page_request = self._request(link, Kind.PAGE, page_url=response.url)
+                if page_request is not None:
+                    yield page_request
+
+    def _extract(self, response: TextResponse) -> tuple[list[str], list[str]]:
+        def absolute(values: list[str]) -> list[str]:
+            found = []
+            for value in values:
+                url = _without_fragment(urljoin(response.url, value.strip()))
+                if urlsplit(url).scheme in {"http", "https"}:
+                    found.append(url)
+            return list(dict.fromkeys(found))
+
+        links = absolute(response.css("a::attr(href)").getall())
+        sources = response.css("img::attr(src)").getall()
+        for srcset in response.css("img::attr(srcset), source::attr(srcset)").getall():
+            sources += [candidate.strip().split(" ")[0] for candidate in srcset.split(",") if candidate.strip()]
+        return links, absolute(sources)
+
+    def parse_image(self, response: Response) -> Iterator[FetchedImage]:
+        request = response.request
+        assert request is not None
+        content_type = response.headers.get("Content-Type")
+        yield FetchedImage(
+            url=response.meta.get("redirect_urls", [response.url])[0],
+            final_url=response.url,
+            page_url=response.meta.get(PAGE_URL_META),
+            body=response.body,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            reasons=list(response.meta.get(REASONS_META, [])),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request: Request = getattr(failure, "request", None) or failure.value.request  # type: ignore[union-attr]
+        if request.meta.get(DECIDED_META):
+            return  # a gate already recorded why
+        reason = classify_failure(failure, request)
+        recorder_for(self.crawler).decide_request(request, Outcome.FAILED, reason)
+        self.crawler.stats.inc_value(f"faircrawl/failed/{reason.code.replace('.', '/')}")
