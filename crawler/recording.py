@@ -69,6 +69,13 @@ class CrawlRecorder:
         self.writer.close()
         status = "finished" if reason == "finished" else "interrupted"
         stats = {f"{kind}/{outcome}": n for (kind, outcome), n in sorted(self.counts.items())}
+        scrapy_stats = self.crawler.stats
+        if scrapy_stats is not None:
+            started = scrapy_stats.get_value("start_time")
+            if started is not None:
+                stats["elapsed_seconds"] = round((now() - started).total_seconds(), 3)
+            stats["responses"] = scrapy_stats.get_value("downloader/response_count", 0)
+            stats["requests"] = scrapy_stats.get_value("downloader/request_count", 0)
         if self.writer.spilled_rows:
             stats["unwritten_rows"] = self.writer.spilled_rows
         finish_run(self.database, self.run_id, status, reason, stats)

@@ -1,0 +1,93 @@
+"""Shared fixtures: run the real `faircrawl` command, find the real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def run_faircrawl(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+                  timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `faircrawl ARGS` in a fresh process, as a user would."""
+    full_env = {**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args], cwd=cwd or PROJECT_ROOT, env=full_env,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@dataclass
+class CrawlResult:
+    process: subprocess.CompletedProcess[str]
+    report: dict[str, Any]
+    db_url: str
+    store: Path
+
+    def decision(self, url: str, kind: str) -> dict[str, Any]:
+        matches = [d for d in self.report["decisions"] if d["url"] == url and d["kind"] == kind]
+        assert len(matches) == 1, f"expected one {kind} decision for {url}, found {len(matches)}"
+        return matches[0]
+
+
+def crawl(workdir: Path, db_url: str, *args: str) -> CrawlResult:
+    store = workdir / "images"
+    report_path = workdir / f"report-{uuid.uuid4().hex[:6]}.json"
+    process = run_faircrawl("crawl", *args, "--db", db_url, "--store", str(store),
+                            "--report", str(report_path), cwd=workdir)
+    assert process.returncode == 0, f"crawl failed:\n{process.stdout}\n{process.stderr}"
+    return CrawlResult(process, json.loads(report_path.read_text()), db_url, store)
+
+
+@pytest.fixture(scope="session")
+def catalog_crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
+    """One real crawl of the whole test-site catalog into a fresh SQLite database."""
+    workdir = tmp_path_factory.mktemp("catalog-crawl")
+    return crawl(workdir, f"sqlite:///{workdir}/faircrawl.db", "--testsites")
+
+
+def _postgres_url() -> str:
+    return os.environ.get("FAIRCRAWL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
+
+    In CI (CI=true) a missing server fails the test; elsewhere it skips and says how to run it.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    base = _postgres_url()
+    try:
+        engine = create_engine(base)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except (OperationalError, ImportError) as error:
+        message = f"PostgreSQL not reachable at {base} ({type(error).__name__})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the PostgreSQL tests")
+        pytest.skip(f"{message}; start it on 127.0.0.1:5432 with a database 'test', or set "
+                    "FAIRCRAWL_TEST_POSTGRES_URL; CI (CI=true) always runs these")
+    schema = f"faircrawl_test_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'drop schema "{schema}" cascade'))
+        engine.dispose()
