@@ -1,0 +1,181 @@
+"""The robots gate's cache and redirect handling, with the network and the clock swapped.
+
+The engine below answers robots.txt requests from a table (the network is the
+external thing faked here); everything else is the real gate, the real
+recorder and a real SQLite database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
+
+from crawler.gates.robots import RobotsGate
+from crawler.recording import create_run, recorder_for
+from storage import Database
+
+
+class TableNetwork:
+    """Answers GETs from {url: (status, headers, body) | Exception}; counts fetches."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.fetched: list[str] = []
+
+    async def download_async(self, request: Request) -> Response:
+        self.fetched.append(request.url)
+        await asyncio.sleep(0)
+        answer = self.answers[request.url]
+        if isinstance(answer, Exception):
+            raise answer
+        status, headers, body = answer
+        return Response(request.url, status=status, headers=headers, body=body, request=request)
+
+
+class FakeDownloader:
+    def __init__(self) -> None:
+        self.per_slot_settings: dict[str, Any] = {}
+        self.slots: dict[str, Any] = {}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def gate_setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db_url = f"sqlite:///{tmp_path}/g.db"
+    database = Database(db_url)
+    database.upgrade()
+    create_run(database, "run1", "lawful", "faircrawl", False, [])
+    crawler = get_crawler(settings_dict={
+        "FAIRCRAWL_DB": db_url, "FAIRCRAWL_RUN_ID": "run1", "FAIRCRAWL_RUN_CREATED": True,
+        "FAIRCRAWL_STORE": str(tmp_path / "img"), "FAIRCRAWL_PRODUCT_TOKEN": "faircrawl",
+        "FAIRCRAWL_ROBOTS_MAX_BYTES": 1 << 20, "FAIRCRAWL_MAX_CRAWL_DELAY": 60.0, "FAIRCRAWL_POLICY": "lawful",
+        "FAIRCRAWL_SPILL_DIR": str(tmp_path),
+    })
+    clock = Clock()
+    gate = RobotsGate(crawler, clock=clock)
+
+    def attach(answers: dict[str, Any]) -> TableNetwork:
+        network = TableNetwork(answers)
+        crawler.engine = network  # type: ignore[assignment]
+        network.downloader = FakeDownloader()  # type: ignore[attr-defined]
+        return network
+
+    yield gate, clock, attach
+    recorder_for(crawler).writer.close()
+
+
+def allowed(gate: RobotsGate, url: str) -> bool:
+    try:
+        asyncio.run(gate.process_request(Request(url)))
+    except IgnoreRequest:
+        return False
+    return True
+
+
+OK = (200, {}, b"User-agent: *\nDisallow: /no/\n")
+
+
+def test_cache_is_reused_within_24_hours_and_refetched_after(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, clock, attach = gate_setup
+    network = attach({"http://a.example/robots.txt": OK})
+    assert allowed(gate, "http://a.example/yes") and not allowed(gate, "http://a.example/no/x")
+    clock.now += 23 * 3600
+    assert allowed(gate, "http://a.example/yes2")
+    assert network.fetched == ["http://a.example/robots.txt"]
+    clock.now += 2 * 3600
+    allowed(gate, "http://a.example/yes3")
+    assert network.fetched == ["http://a.example/robots.txt"] * 2
+
+
+def test_cache_key_is_scheme_host_and_port(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    network = attach({
+        "http://a.example/robots.txt": OK, "https://a.example/robots.txt": (200, {}, b"User-agent: *\nDisallow: /\n"),
+        "http://a.example:8080/robots.txt": (404, {}, b""),
+    })
+    assert allowed(gate, "http://a.example/x")
+    assert not allowed(gate, "https://a.example/x")
+    assert allowed(gate, "http://a.example:8080/no/x")
+    assert allowed(gate, "http://A.EXAMPLE:80/y")  # same origin as http://a.example
+    assert len(network.fetched) == 3
+
+
+def test_unreachable_is_disallow_and_retried_after_an_hour(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, clock, attach = gate_setup
+    network = attach({"http://b.example/robots.txt": ConnectionRefusedError("refused")})
+    assert not allowed(gate, "http://b.example/")
+    clock.now += 3599
+    assert not allowed(gate, "http://b.example/")
+    assert len(network.fetched) == 1
+    network.answers["http://b.example/robots.txt"] = OK
+    clock.now += 2
+    assert allowed(gate, "http://b.example/")
+    assert len(network.fetched) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
+def test_server_errors_disallow_everything_but_429_is_a_4xx(gate_setup, status: int) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    attach({"http://c.example/robots.txt": (status, {}, b"User-agent: *\nAllow: /\n")})
+    assert allowed(gate, "http://c.example/page") is (status == 429)
+
+
+def test_five_redirects_are_followed_and_apply_to_the_first_host(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    answers = {"http://d.example/robots.txt": (301, {"Location": "/r1"}, b"")}
+    for hop in range(1, 5):
+        answers[f"http://d.example/r{hop}"] = (302, {"Location": f"/r{hop + 1}"}, b"")
+    answers["http://d.example/r5"] = (200, {}, b"User-agent: *\nDisallow: /private/\n")
+    network = attach(answers)
+    assert not allowed(gate, "http://d.example/private/x")
+    assert allowed(gate, "http://d.example/public")
+    assert len(network.fetched) == 6
+
+
+def test_a_sixth_redirect_means_unavailable(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    answers = {"http://f.example/robots.txt": (301, {"Location": "/r1"}, b"")}
+    for hop in range(1, 6):
+        answers[f"http://f.example/r{hop}"] = (302, {"Location": f"/r{hop + 1}"}, b"")
+    answers["http://f.example/r6"] = (200, {}, b"User-agent: *\nDisallow: /\n")
+    network = attach(answers)
+    assert allowed(gate, "http://f.example/anything")
+    assert "http://f.example/r6" not in network.fetched
+
+
+def test_concurrent_requests_share_one_fetch(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    network = attach({"http://g.example/robots.txt": OK})
+
+    async def many() -> None:
+        await asyncio.gather(*(gate.process_request(Request(f"http://g.example/{n}")) for n in range(20)))
+
+    asyncio.run(many())
+    assert network.fetched == ["http://g.example/robots.txt"]
+
+
+def test_crawl_delay_sets_the_hosts_download_slot(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    network = attach({"http://h.example/robots.txt": (200, {}, b"User-agent: faircrawl\nCrawl-delay: 2.5\n")})
+    assert allowed(gate, "http://h.example/")
+    assert network.downloader.per_slot_settings["h.example"] == {"delay": 2.5, "concurrency": 1, "jitter": 0}
+
+
+def test_a_crawl_delay_beyond_the_limit_refuses_the_host(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    attach({"http://i.example/robots.txt": (200, {}, b"User-agent: *\nCrawl-delay: 3600\n")})
+    assert not allowed(gate, "http://i.example/")

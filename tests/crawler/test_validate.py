@@ -1,0 +1,66 @@
+"""Image validation: each bad input becomes a named reason; every real image mode passes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from crawler.pipelines.validate import ImageRejected, validate_image
+from crawler.testsites import images
+from crawler.testsites.photos import face_photo
+
+LIMIT = 40_000_000
+
+
+def _encoded(mode: str, fmt: str, size: tuple[int, int] = (64, 48), **save: object) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, fmt, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    (b"", "image.empty"),
+    (b"<!doctype html><html><body>hi</body></html>", "image.not_an_image"),
+    (b"\x00\x01garbage" * 10, "image.not_an_image"),
+    (images.decompression_bomb(), "image.too_many_pixels"),
+    (images.decompression_bomb(7000, 7000), "image.too_many_pixels"),  # 49 M: over our limit, under Pillow's
+    (_encoded("RGB", "PCX"), "image.unsupported_format"),
+], ids=["empty", "html", "garbage", "bomb-900M", "bomb-49M", "pcx"])
+def test_bad_bodies_are_rejected_with_a_reason(body: bytes, code: str) -> None:
+    with pytest.raises(ImageRejected) as rejected:
+        validate_image(body, LIMIT)
+    assert rejected.value.reason.code == code
+    assert rejected.value.reason.detail
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_a_truncated_jpeg_is_rejected_even_after_face_recognition_import(keep: float) -> None:
+    from PIL import ImageFile
+
+    import face_recognition  # noqa: F401 - its import sets LOAD_TRUNCATED_IMAGES = True
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as face_recognition leaves it, whatever ran before
+    with pytest.raises(ImageRejected) as rejected:
+        validate_image(images.truncated(face_photo("obama.jpg"), keep), LIMIT)
+    assert rejected.value.reason.code == "image.truncated"
+
+
+@pytest.mark.parametrize(("mode", "fmt", "options"), [
+    ("RGB", "JPEG", {}), ("L", "JPEG", {}), ("CMYK", "JPEG", {}), ("P", "PNG", {}), ("RGBA", "PNG", {}),
+    ("LA", "PNG", {}), ("I;16", "PNG", {}), ("RGB", "WEBP", {}), ("P", "GIF", {}), ("RGB", "BMP", {}),
+    ("RGB", "TIFF", {}),
+])
+def test_every_common_image_mode_is_accepted(mode: str, fmt: str, options: dict[str, object]) -> None:
+    body = _encoded(mode, fmt, **options)
+    valid = validate_image(body, LIMIT)
+    assert (valid.format, valid.width, valid.height, valid.byte_size) == (fmt, 64, 48, len(body))
+
+
+def test_a_real_photo_is_accepted_with_its_sha256() -> None:
+    import hashlib
+
+    photo = face_photo("biden.jpg")
+    valid = validate_image(photo, LIMIT)
+    assert valid.sha256 == hashlib.sha256(photo).hexdigest() and valid.format == "JPEG"
