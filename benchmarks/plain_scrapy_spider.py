@@ -14,7 +14,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,11 @@ class ImageSpider(Spider):
 
     def __init__(self, start_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.start_urls = [start_url]
+        self.start_url = start_url
+
+    async def start(self) -> AsyncIterator[Request]:
+        # Not dont_filter (Scrapy's default for start URLs): faircrawl fetches /p/0.html once too.
+        yield Request(self.start_url, callback=self.parse)
 
     def parse(self, response: Response) -> Iterator[Request]:
         for src in response.css("img::attr(src)").getall():

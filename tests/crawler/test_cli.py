@@ -1,0 +1,145 @@
+"""The command line as a user meets it: clear errors, no tracebacks, a server that stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, crawl, run_faircrawl
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _assert_user_error(process: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert process.returncode == 2, (process.stdout, process.stderr)
+    assert "Traceback" not in process.stderr
+    assert process.stderr.startswith("error: ") or "Error:" in process.stderr
+    for fragment in fragments:
+        assert fragment in process.stderr
+
+
+def test_a_bad_start_url_is_named(tmp_path: Path) -> None:
+    _assert_user_error(run_faircrawl("crawl", "ftp://example.com/x", "--db", f"sqlite:///{tmp_path}/f.db"),
+                       "ftp://example.com/x")
+
+
+def test_no_start_urls_says_what_to_give(tmp_path: Path) -> None:
+    _assert_user_error(run_faircrawl("crawl", "--db", f"sqlite:///{tmp_path}/f.db"), "--testsites")
+
+
+def test_a_bad_database_url_is_explained() -> None:
+    _assert_user_error(run_faircrawl("crawl", "--testsites", "--db", "nonsense"), "sqlite:///")
+
+
+def test_an_unreachable_postgresql_is_explained() -> None:
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/x?connect_timeout=2"
+    _assert_user_error(run_faircrawl("crawl", "--testsites", "--db", url), "cannot open database", "FAIRCRAWL_DB")
+
+
+def test_a_bad_environment_variable_is_named(tmp_path: Path) -> None:
+    process = run_faircrawl("crawl", "--testsites", "--db", f"sqlite:///{tmp_path}/f.db",
+                            env={"FAIRCRAWL_IMAGE_MAX_BYTES": "lots"})
+    _assert_user_error(process, "FAIRCRAWL_IMAGE_MAX_BYTES")
+
+
+def test_a_bad_product_token_cites_the_rfc(tmp_path: Path) -> None:
+    _assert_user_error(run_faircrawl("crawl", "--testsites", "--product-token", "bot/1.0",
+                                     "--db", f"sqlite:///{tmp_path}/f.db"), "RFC 9309")
+
+
+def test_report_on_an_empty_database_says_how_to_start(tmp_path: Path) -> None:
+    _assert_user_error(run_faircrawl("report", "--db", f"sqlite:///{tmp_path}/f.db"), "faircrawl crawl")
+
+
+def test_report_of_an_unknown_run_points_to_the_list(tmp_path: Path) -> None:
+    _assert_user_error(run_faircrawl("report", "nope", "--db", f"sqlite:///{tmp_path}/f.db"), "--list")
+
+
+@pytest.mark.parametrize("command", ["policy", "optout", "rights", "serve", "maintenance"])
+def test_commands_still_to_come_say_so(command: str) -> None:
+    _assert_user_error(run_faircrawl(command, "x"), "not built yet")
+
+
+def test_env_variables_configure_the_crawl(tmp_path: Path) -> None:
+    process = run_faircrawl("crawl", "--testsites", "http://open.example.com/", cwd=tmp_path,
+                            env={"FAIRCRAWL_DB": f"sqlite:///{tmp_path}/env.db", "FAIRCRAWL_STORE": str(tmp_path / "s")})
+    assert process.returncode == 0, process.stderr
+    assert (tmp_path / "env.db").exists() and len(list((tmp_path / "s").rglob("*.jpg"))) == 5
+
+
+def test_testsites_list_prints_the_manifests() -> None:
+    process = run_faircrawl("testsites", "list", "--json")
+    manifests = json.loads(process.stdout)
+    assert {m["hostname"] for m in manifests} >= {"portraits.example.fr", "cdn.example.net", "down.example.pt"}
+
+
+@pytest.fixture
+def served_catalog():  # type: ignore[no-untyped-def]
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", str(port)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield port, server
+    if server.poll() is None:
+        server.kill()
+    server.communicate()  # closes the pipes
+
+
+def test_testsites_serve_answers_by_hostname_and_stops_on_ctrl_c(served_catalog) -> None:  # type: ignore[no-untyped-def]
+    port, server = served_catalog
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"}))
+    robots = opener.open("http://portraits.example.fr/robots.txt", timeout=10).read().decode()
+    assert "User-agent: FairCrawl" in robots
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": "open.example.com"})
+    assert b"Open photo blog" in urllib.request.urlopen(request, timeout=10).read()
+    server.send_signal(signal.SIGINT)
+    stdout, stderr = server.communicate(timeout=20)
+    assert server.returncode == 0, stderr
+    assert "portraits.example.fr" in stdout and "stopped" in stdout and "Traceback" not in stderr
+
+
+def test_a_crawl_can_use_a_running_testsites_server(served_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    port, _server = served_catalog
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/f.db", "--testsites", "--testsites-server",
+                   f"http://127.0.0.1:{port}", "http://gallery.example.de/")
+    assert result.report["summary"] == {"image/refused": 2, "image/stored": 3, "page/crawled": 1, "page/refused": 1}
+
+
+def test_private_hosts_are_refused_unless_allowed(served_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    port, _server = served_catalog
+    url = f"http://127.0.0.1:{port}/"
+    refused = crawl(tmp_path, f"sqlite:///{tmp_path}/a.db", url)
+    decision = refused.decision(url, "page")
+    assert decision["outcome"] == "refused"
+    assert decision["reasons"][-1]["code"] == "host.private" and "--allow-private-hosts" in decision["reasons"][-1]["detail"]
+    allowed = crawl(tmp_path, f"sqlite:///{tmp_path}/b.db", url, "--allow-private-hosts")
+    decision = allowed.decision(url, "page")
+    # the catalog server knows no site called 127.0.0.1: robots.txt 404 (allowed), then the page 404
+    assert decision["outcome"] == "failed" and decision["reasons"][0]["code"] == "robots.unavailable"
+
+
+def test_localhost_by_name_is_refused_too(tmp_path: Path) -> None:
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/c.db", f"http://localhost:{_free_port()}/")
+    assert result.report["decisions"][0]["reasons"][-1]["code"] == "host.private"
+    assert os.path.exists(tmp_path / "c.db")
