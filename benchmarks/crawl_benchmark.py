@@ -1,0 +1,232 @@
+"""faircrawl versus plain Scrapy on the same local static site: responses per second, time, memory.
+
+    .venv/bin/python -m benchmarks.crawl_benchmark [--pages 2000] [--images-per-page 2]
+                                                   [--concurrency 32] [--repeat 1] [--keep]
+
+One run generates (or reuses) a seeded site, serves it from a separate process
+on 127.0.0.1, crawls it with plain Scrapy and with ``faircrawl crawl`` (each a
+subprocess, alternating which goes first), and prints medians. The target is
+faircrawl >= 0.9x plain Scrapy's responses/s. Exit status is 0 whatever the
+ratio (this is a report, not a test); 1 only when a crawl or the server failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.site import ensure_site
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # the venv's bin/, where the `faircrawl` script lives
+TARGET_RATIO = 0.9
+
+
+class BenchmarkError(RuntimeError):
+    """A crawl or the server failed; the message says which and where its log is."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int
+    wall: float
+    peak_rss_mib: float
+    cpu: float
+    server_cpu: float
+
+
+@dataclass(frozen=True)
+class Result:
+    tool: str
+    responses: int  # downloader/response_count
+    elapsed: float  # Scrapy-side: start_time to spider close
+    rate: float  # responses / elapsed
+    wall: float  # the whole subprocess, start-up and report writing included
+    peak_rss_mib: float  # the subprocess's ru_maxrss
+    cpu: float  # the subprocess's user + system seconds
+    server_cpu: float  # what serving this crawl cost the server (saturated server = unfair numbers)
+
+    @classmethod
+    def of(cls, tool: str, responses: int, elapsed: float, measured: Measured) -> Result:
+        return cls(tool, responses, elapsed, responses / elapsed if elapsed else 0.0, measured.wall,
+                   measured.peak_rss_mib, measured.cpu, measured.server_cpu)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc (Linux); NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_measured(command: list[str], log_path: Path, server_pid: int, env: dict[str, str] | None = None) -> Measured:
+    """Run ``command`` to completion; os.wait4 gives this child's own rusage (peak RSS, CPU)."""
+    server_before = cpu_seconds(server_pid)
+    started = time.perf_counter()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen
+    return Measured(process.returncode, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
+                    cpu_seconds(server_pid) - server_before)
+
+
+def _failed(tool: str, why: str, log_path: Path) -> BenchmarkError:
+    tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:]) if log_path.exists() else ""
+    return BenchmarkError(f"{tool} crawl failed: {why} (log {log_path})\n{tail}")
+
+
+def _check_counts(tool: str, found: dict[str, int], expected: dict[str, int]) -> None:
+    """A crawl that missed pages or images is not comparable: say so loudly, keep going."""
+    for what, count in found.items():
+        if count != expected[what]:
+            print(f"!!! WARNING: {tool}: {what} = {count}, expected {expected[what]}; "
+                  "its figures are not comparable !!!", file=sys.stderr)
+
+
+def crawl_plain(start_url: str, work: Path, concurrency: int, server_pid: int, expected: dict[str, int]) -> Result:
+    stats_path, log_path = work / "plain-stats.json", work / "plain.log"
+    command = [sys.executable, "-m", "benchmarks.plain_scrapy_spider", start_url,
+               "--store", str(work / "images"), "--stats", str(stats_path), "--concurrency", str(concurrency)]
+    measured = run_measured(command, log_path, server_pid)
+    if measured.returncode != 0 or not stats_path.exists():
+        raise _failed("plain Scrapy", f"exit status {measured.returncode}", log_path)
+    stats: dict[str, Any] = json.loads(stats_path.read_text())
+    _check_counts("plain Scrapy", {"images": stats.get("item_scraped_count", 0), "pages": stats.get("bench/pages", 0),
+                                   "responses": stats.get("downloader/response_count", 0)}, expected)
+    return Result.of("plain Scrapy", stats["downloader/response_count"], stats["elapsed_time_seconds"], measured)
+
+
+def crawl_faircrawl(start_url: str, work: Path, concurrency: int, server_pid: int,
+                    expected: dict[str, int]) -> Result:
+    report_path, log_path = work / "report.json", work / "faircrawl.log"
+    command = [str(BIN / "faircrawl"), "crawl", start_url, "--allow-private-hosts",
+               "--concurrency", str(concurrency), "--db", f"sqlite:///{work / 'bench.db'}",
+               "--store", str(work / "images"), "--report", str(report_path)]
+    env = {**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"}
+    measured = run_measured(command, log_path, server_pid, env)
+    if measured.returncode != 0 or not report_path.exists():
+        raise _failed("faircrawl", f"exit status {measured.returncode}", log_path)
+    report: dict[str, Any] = json.loads(report_path.read_text())
+    stats, summary = report["run"]["stats"], report["summary"]
+    _check_counts("faircrawl", {"images": summary.get("image/stored", 0), "pages": summary.get("page/crawled", 0),
+                                "responses": stats.get("responses", 0)}, expected)
+    return Result.of("faircrawl", stats["responses"], stats["elapsed_seconds"], measured)
+
+
+def start_server(root: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The static server in its own process; returns it and the port it printed."""
+    with log_path.open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "benchmarks.static_server", str(root)],
+                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()  # blocks until listening, or EOF if it died
+    if not line.isdigit():
+        stop_server(server)
+        raise _failed("static server", "did not print its port", log_path)
+    return server, int(line)
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    if server.stdout is not None:
+        server.stdout.close()
+
+
+def median_result(results: list[Result]) -> Result:
+    """Each figure's median on its own (with one run: that run's figures)."""
+    def med(field: str) -> float:
+        return statistics.median(getattr(r, field) for r in results)
+
+    return Result(results[0].tool, round(med("responses")), med("elapsed"), med("rate"), med("wall"),
+                  med("peak_rss_mib"), med("cpu"), med("server_cpu"))
+
+
+def format_table(rows: list[Result]) -> str:
+    header = (f"{'tool':<14} {'responses':>9} {'elapsed s':>9} {'responses/s':>11} {'wall s':>7} "
+              f"{'peak RSS MiB':>12} {'CPU s':>6} {'server CPU s':>12}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(f"{r.tool:<14} {r.responses:>9} {r.elapsed:>9.2f} {r.rate:>11.1f} {r.wall:>7.2f} "
+                     f"{r.peak_rss_mib:>12.1f} {r.cpu:>6.2f} {r.server_cpu:>12.2f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--images-per-page", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per tool, alternating order; medians reported")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (logs, db, images)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    site = ensure_site(args.pages, args.images_per_page, args.seed)
+    images = args.pages * args.images_per_page
+    expected = {"pages": args.pages, "images": images, "responses": args.pages + images + 1}  # +1: robots.txt
+    print(f"site: {site} ({args.pages} pages, {images} images; ready in {time.perf_counter() - started:.1f}s)")
+    crawlers = {"plain Scrapy": crawl_plain, "faircrawl": crawl_faircrawl}
+    results: dict[str, list[Result]] = {name: [] for name in crawlers}
+    server_log = Path(tempfile.mkdtemp(prefix="faircrawl-bench-server-")) / "server.log"
+    server, port = start_server(site, server_log)
+    start_url = f"http://127.0.0.1:{port}/p/0.html"
+    print(f"serving on 127.0.0.1:{port} (pid {server.pid}); concurrency {args.concurrency}, repeat {args.repeat}")
+    try:
+        for run in range(args.repeat):
+            order = list(crawlers) if run % 2 == 0 else list(reversed(crawlers))
+            for name in order:
+                work = Path(tempfile.mkdtemp(prefix=f"faircrawl-bench-{name.split()[0].lower()}-"))
+                try:
+                    result = crawlers[name](start_url, work, args.concurrency, server.pid, expected)
+                finally:
+                    if not args.keep:
+                        shutil.rmtree(work, ignore_errors=True)
+                results[name].append(result)
+                print(f"  run {run + 1}/{args.repeat} {name:<13} {result.responses} responses in "
+                      f"{result.elapsed:.2f}s = {result.rate:.1f}/s (wall {result.wall:.2f}s, "
+                      f"{result.peak_rss_mib:.0f} MiB)" + (f"  [kept {work}]" if args.keep else ""))
+    except BenchmarkError as error:
+        print(f"\nERROR: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stop_server(server)
+        shutil.rmtree(server_log.parent, ignore_errors=True)
+
+    plain, fair = median_result(results["plain Scrapy"]), median_result(results["faircrawl"])
+    label = "medians of " + str(args.repeat) + " runs" if args.repeat > 1 else "one run"
+    print(f"\n{label}; responses/s = responses / Scrapy-side elapsed; CPU s and RSS are the crawler process's")
+    print(format_table([plain, fair]))
+    ratio = fair.rate / plain.rate if plain.rate else 0.0
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    print(f"\nfaircrawl / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
