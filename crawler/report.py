@@ -86,7 +86,8 @@ def format_summary(report: dict[str, Any], show: int = 10) -> str:
         f"{summary.get('image/failed', 0)} failed",
     ]
     if run["stats"].get("unwritten_rows"):
-        lines.append(f"  WARNING: {run['stats']['unwritten_rows']} rows could not be written; see var/unwritten-{run['id']}.jsonl")
+        unwritten = run["stats"]["unwritten_rows"]
+        lines.append(f"  WARNING: {unwritten} rows could not be written; see var/unwritten-{run['id']}.jsonl")
     per_host: dict[str, Counter[str]] = {}
     for decision in report["decisions"]:
         host = urlsplit(decision["url"]).netloc

@@ -143,3 +143,22 @@ def test_localhost_by_name_is_refused_too(tmp_path: Path) -> None:
     result = crawl(tmp_path, f"sqlite:///{tmp_path}/c.db", f"http://localhost:{_free_port()}/")
     assert result.report["decisions"][0]["reasons"][-1]["code"] == "host.private"
     assert os.path.exists(tmp_path / "c.db")
+
+
+def test_ctrl_c_stops_a_crawl_and_keeps_what_it_decided(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path}/i.db"
+    crawl_process = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", "http://slow.example.se/",
+         "--db", db_url, "--store", str(tmp_path / "s")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"},
+    )
+    time.sleep(4)  # slow.example.se answers one request per second
+    crawl_process.send_signal(signal.SIGINT)
+    stdout, stderr = crawl_process.communicate(timeout=60)
+    assert crawl_process.returncode == 1, stderr
+    assert "interrupted" in stdout and "Traceback" not in stderr
+    shown = run_faircrawl("report", "--db", db_url, "--json")
+    report = json.loads(shown.stdout)
+    assert report["run"]["status"] == "interrupted"
+    assert 1 <= len(report["decisions"]) < 5  # what was decided before Ctrl-C is kept

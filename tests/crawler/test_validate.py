@@ -37,9 +37,8 @@ def test_bad_bodies_are_rejected_with_a_reason(body: bytes, code: str) -> None:
 
 @pytest.mark.parametrize("keep", [0.5, 0.9])
 def test_a_truncated_jpeg_is_rejected_even_after_face_recognition_import(keep: float) -> None:
-    from PIL import ImageFile
-
     import face_recognition  # noqa: F401 - its import sets LOAD_TRUNCATED_IMAGES = True
+    from PIL import ImageFile
 
     ImageFile.LOAD_TRUNCATED_IMAGES = True  # as face_recognition leaves it, whatever ran before
     with pytest.raises(ImageRejected) as rejected:
