@@ -33,6 +33,7 @@ class Progress:
         self.stream = stream
         self.started = time.monotonic()
         self._loop: task.LoopingCall | None = None
+        self._last_printed = 0.0
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -41,6 +42,7 @@ class Progress:
         return cls(crawler)
 
     def _print(self) -> None:
+        self._last_printed = time.monotonic()
         print(progress_line(recorder_for(self.crawler), time.monotonic() - self.started), file=self.stream, flush=True)
 
     def _opened(self, spider: Any) -> None:
@@ -51,4 +53,5 @@ class Progress:
     def _closed(self, spider: Any, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        self._print()
+        if time.monotonic() - self._last_printed > 0.5:  # the final count, unless just printed
+            self._print()
