@@ -43,6 +43,7 @@ class Measured:
     peak_rss_mib: float
     cpu: float
     server_cpu: float
+    steal: float
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,21 @@ class Result:
     peak_rss_mib: float  # the subprocess's ru_maxrss
     cpu: float  # the subprocess's user + system seconds
     server_cpu: float  # what serving this crawl cost the server (saturated server = unfair numbers)
+    steal: float  # CPU seconds the hypervisor took from this machine meanwhile (noise indicator)
 
     @classmethod
     def of(cls, tool: str, responses: int, elapsed: float, measured: Measured) -> Result:
         return cls(tool, responses, elapsed, responses / elapsed if elapsed else 0.0, measured.wall,
-                   measured.peak_rss_mib, measured.cpu, measured.server_cpu)
+                   measured.peak_rss_mib, measured.cpu, measured.server_cpu, measured.steal)
+
+
+def steal_seconds() -> float:
+    """CPU time stolen by the hypervisor from all CPUs since boot (Linux /proc/stat); NaN elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return float("nan")
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -73,7 +84,7 @@ def cpu_seconds(pid: int) -> float:
 
 def run_measured(command: list[str], log_path: Path, server_pid: int, env: dict[str, str] | None = None) -> Measured:
     """Run ``command`` to completion; os.wait4 gives this child's own rusage (peak RSS, CPU)."""
-    server_before = cpu_seconds(server_pid)
+    server_before, steal_before = cpu_seconds(server_pid), steal_seconds()
     started = time.perf_counter()
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -86,7 +97,7 @@ def run_measured(command: list[str], log_path: Path, server_pid: int, env: dict[
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen
     return Measured(process.returncode, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
-                    cpu_seconds(server_pid) - server_before)
+                    cpu_seconds(server_pid) - server_before, steal_seconds() - steal_before)
 
 
 def _failed(tool: str, why: str, log_path: Path) -> BenchmarkError:
@@ -163,7 +174,7 @@ def median_result(results: list[Result]) -> Result:
         return statistics.median(getattr(r, field) for r in results)
 
     return Result(results[0].tool, round(med("responses")), med("elapsed"), med("rate"), med("wall"),
-                  med("peak_rss_mib"), med("cpu"), med("server_cpu"))
+                  med("peak_rss_mib"), med("cpu"), med("server_cpu"), med("steal"))
 
 
 def format_table(rows: list[Result]) -> str:
@@ -210,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(result)
                 print(f"  run {run + 1}/{args.repeat} {name:<13} {result.responses} responses in "
                       f"{result.elapsed:.2f}s = {result.rate:.1f}/s (wall {result.wall:.2f}s, "
-                      f"{result.peak_rss_mib:.0f} MiB)" + (f"  [kept {work}]" if args.keep else ""))
+                      f"{result.peak_rss_mib:.0f} MiB, CPU stolen by the host {result.steal:.1f}s)"
+                      + (f"  [kept {work}]" if args.keep else ""))
     except BenchmarkError as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 1
@@ -219,12 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(server_log.parent, ignore_errors=True)
 
     plain, fair = median_result(results["plain Scrapy"]), median_result(results["faircrawl"])
-    label = "medians of " + str(args.repeat) + " runs" if args.repeat > 1 else "one run"
+    label = f"medians of {args.repeat} runs" if args.repeat > 1 else "one run"
     print(f"\n{label}; responses/s = responses / Scrapy-side elapsed; CPU s and RSS are the crawler process's")
     print(format_table([plain, fair]))
     ratio = fair.rate / plain.rate if plain.rate else 0.0
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"\nfaircrawl / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
+    if args.repeat > 1:  # each run's pair ran back to back: its ratio is immune to the machine's drift
+        paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results["faircrawl"], strict=True)]
+        print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
     return 0
 
 

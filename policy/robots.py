@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 #: RFC 9309 §2.5: the parsing limit "MUST be at least 500 kibibytes".
@@ -55,6 +54,19 @@ class RobotsRule:
         return f"{'Allow' if self.allow else 'Disallow'}: {self.pattern}"
 
 
+@dataclass(frozen=True, slots=True)
+class RobotsRecord:
+    """An "other record" (RFC 9309 §2.2.4) such as Content-Usage, kept for the signal parsers."""
+
+    key: str  # field name, lower-cased
+    value: str  # as written, comment and surrounding whitespace removed
+    line_number: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.key}: {self.value}"
+
+
 @dataclass(slots=True)
 class RobotsGroup:
     """User-agent lines followed by rules; ends at the next user-agent line after a rule."""
@@ -63,6 +75,8 @@ class RobotsGroup:
     line_number: int
     rules: list[RobotsRule] = field(default_factory=list)
     crawl_delay_seconds: float | None = None
+    # Other records inside the group (Content-Usage, Content-Signal, ...), in file order.
+    records: list[RobotsRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +99,8 @@ class RobotsTxt:
     sitemaps: list[str] = field(default_factory=list)
     invalid_lines: int = 0
     truncated: bool = False
+    # Other records before the first user-agent line: they belong to no group.
+    ungrouped_records: list[RobotsRecord] = field(default_factory=list)
     status_note: str = ""  # why unavailable/unreachable, e.g. "HTTP 503"
 
     # -- construction -----------------------------------------------------------
@@ -181,8 +197,11 @@ class RobotsTxt:
                     current.crawl_delay_seconds = delay
             elif key in {"sitemap", "sitemaps", "site-map"}:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
-            # Other records (Host, Content-Usage, Content-Signal, ...) are read by
-            # the signal parsers; here they neither count as rules nor end a group.
+            else:
+                # Other records (Host, Content-Usage, Content-Signal, ...) are read by
+                # the signal parsers; here they neither count as rules nor end a group.
+                record = RobotsRecord(key, value, number)
+                (current.records if current is not None else self.ungrouped_records).append(record)
 
     # -- matching ---------------------------------------------------------------
 
@@ -241,6 +260,19 @@ class RobotsTxt:
         )
 
 
+def url_matches_pattern(pattern: str, url: str) -> bool:
+    """Match one robots path pattern against ``url`` exactly as Allow/Disallow are matched.
+
+    For records that reuse robots paths (aipref Content-Usage, tdm-style globs).
+    """
+    return _pattern_matches(_normalize_pattern(pattern), _normalize_target(url))
+
+
+def pattern_octets(pattern: str) -> int:
+    """A pattern's specificity as RFC 9309 §2.2.2 counts it: octets after normalisation."""
+    return len(_normalize_pattern(pattern).encode())
+
+
 def _agent_matches(user_agent_value: str, token_lower: str) -> bool:
     """RFC 9309 §2.2.1: case-insensitive match of the line's product token."""
     found = _PRODUCT_TOKEN.match(user_agent_value.strip())
@@ -288,16 +320,29 @@ def _normalize_target(url: str) -> str:
 
 def _pattern_matches(pattern: str, target: str) -> bool:
     """``*`` is any run of characters; a trailing ``$`` anchors the end (§2.2.3)."""
+    return glob_matches(pattern, target)
+
+
+def glob_matches(pattern: str, target: str) -> bool:
+    """Robots-style glob match of ``pattern`` at the start of ``target``, in linear time.
+
+    A regex of ``.*`` pieces backtracks: ``/*a*a*a*a*a*a*a*b`` against a long run
+    of ``a`` never finishes, and robots.txt is hostile input. Matching each piece
+    at its leftmost position is exact for patterns whose only wildcard is ``*``.
+    """
     anchored = pattern.endswith("$")
     body = pattern[:-1] if anchored else pattern
     if "*" not in body:
         return target == body if anchored else target.startswith(body)
-    return _wildcard_regex(pattern).match(target) is not None
-
-
-@lru_cache(maxsize=4096)
-def _wildcard_regex(pattern: str) -> re.Pattern[str]:
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(piece) for piece in body.split("*"))
-    return re.compile(regex + ("$" if anchored else ""), flags=re.DOTALL)
+    first, *middle, last = body.split("*")
+    if not target.startswith(first):
+        return False
+    position = len(first)
+    for piece in middle:
+        found = target.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    if anchored:
+        return len(target) - len(last) >= position and target.endswith(last)
+    return target.find(last, position) >= 0

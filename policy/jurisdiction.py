@@ -1,0 +1,176 @@
+"""Which law applies to a site: site registry, then country-code TLD, then language tags, else unknown.
+
+First hit wins and the source is recorded with the result. "Unknown" is a
+jurisdiction of its own that the rule packs treat most strictly: the answer to
+"we cannot tell who is French, so we cannot protect them".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import tldextract
+import yaml
+
+UNKNOWN = "UNKNOWN"
+ANY = "*"
+
+EU_MEMBERS = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+#: Named groups a rule may use instead of listing countries.
+GROUPS: dict[str, frozenset[str]] = {
+    "EU": EU_MEMBERS,
+    "EEA": EU_MEMBERS | {"IS", "LI", "NO"},
+}
+#: ccTLDs whose label is not the ISO 3166 code.
+CCTLD_EXCEPTIONS = {"UK": "GB", "EU": "EU"}
+#: ISO 3166-1 alpha-2 codes, so lint can catch a typo such as "FRA".
+ISO_COUNTRIES = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO
+JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR
+MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO
+RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV
+TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+""".split())
+_SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+_LANGUAGE_REGION = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z]{4})?-([a-zA-Z]{2})(?:-|$)")
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """A resolved jurisdiction code (``FR``, ``US-IL``, ``EU``, ``UNKNOWN``) and how it was found."""
+
+    code: str
+    source: str  # site-registry | cctld | content-language | html-lang | hreflang | unknown
+    evidence: str
+
+
+def is_known_code(code: str) -> bool:
+    """True for codes a rule may name: ISO countries, ``CC-SUB`` subdivisions, groups, UNKNOWN, ``*``."""
+    upper = code.upper()
+    if upper in GROUPS or upper in {UNKNOWN, ANY, "UK"}:
+        return True
+    if _SUBDIVISION.match(upper):
+        return upper[:2] in ISO_COUNTRIES
+    return upper in ISO_COUNTRIES
+
+
+def jurisdiction_matches(actual: str, named: str) -> bool:
+    """Does the rule's ``named`` jurisdiction cover the resolved ``actual`` one?
+
+    ``US`` covers ``US-IL``; ``EU`` covers every member state and ``EU`` itself;
+    ``UK`` is ``GB``; ``*`` covers everything, UNKNOWN included.
+    """
+    actual, named = actual.upper(), named.upper()
+    actual = "GB" if actual == "UK" else actual
+    named = "GB" if named == "UK" else named
+    if named == ANY or actual == named:
+        return True
+    if named in GROUPS:
+        return actual.split("-")[0] in GROUPS[named] or actual == named
+    return actual.startswith(named + "-") and not _SUBDIVISION.match(named)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntry:
+    host: str  # a hostname; entries also cover its subdomains
+    jurisdiction: str
+    note: str
+    line: int
+
+
+class SiteRegistry:
+    """Hostname -> jurisdiction, from YAML files that compliance engineers edit."""
+
+    def __init__(self, entries: list[RegistryEntry] | None = None, sources: tuple[str, ...] = ()) -> None:
+        self.entries = sorted(entries or [], key=lambda e: -len(e.host))  # most specific first
+        self.sources = sources
+
+    @classmethod
+    def load(cls, paths: list[Path]) -> SiteRegistry:
+        from policy.loading import PolicyFileError, load_yaml_with_lines
+
+        entries: list[RegistryEntry] = []
+        for path in paths:
+            document, lines = load_yaml_with_lines(path)
+            items = (document or {}).get("sites", []) if isinstance(document, dict) else None
+            if not isinstance(items, list):
+                raise PolicyFileError(path, 1, "a site registry is a mapping with a list 'sites'",
+                                      "see policy/registry/sites.yaml")
+            for index, item in enumerate(items):
+                line = lines.get(("sites", index), 1)
+                if not isinstance(item, dict) or not isinstance(item.get("host"), str) \
+                        or not isinstance(item.get("jurisdiction"), str):
+                    raise PolicyFileError(path, line, "each site needs 'host' and 'jurisdiction' strings",
+                                          "e.g. {host: shop.example.com, jurisdiction: US-IL}")
+                if not is_known_code(item["jurisdiction"]):
+                    raise PolicyFileError(path, line, f"unknown jurisdiction {item['jurisdiction']!r}",
+                                          "use an ISO 3166 code (FR), a subdivision (US-IL), EU or UNKNOWN")
+                entries.append(RegistryEntry(item["host"].lower().strip("."), item["jurisdiction"].upper(),
+                                             str(item.get("note", "")), line))
+        return cls(entries, tuple(str(p) for p in paths))
+
+    def lookup(self, host: str) -> RegistryEntry | None:
+        host = host.lower().strip(".")
+        for entry in self.entries:
+            if host == entry.host or host.endswith("." + entry.host):
+                return entry
+        return None
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # The bundled Public Suffix List snapshot only: nothing is fetched at run time.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def from_cctld(host: str) -> Jurisdiction | None:
+    suffix = _extractor()(host).suffix
+    if not suffix:
+        return None
+    label = suffix.rsplit(".", 1)[-1].upper()
+    code = CCTLD_EXCEPTIONS.get(label, label)
+    if len(label) == 2 and (code in ISO_COUNTRIES or code in GROUPS):
+        return Jurisdiction(code, "cctld", f"country-code top-level domain .{suffix}")
+    return None
+
+
+def region_of_language_tag(tag: str) -> str | None:
+    """``fr-CA`` -> ``CA``; ``de`` (no region) -> None: a language alone names no country."""
+    found = _LANGUAGE_REGION.match(tag.strip())
+    if not found:
+        return None
+    region = found.group(1).upper()
+    return region if region in ISO_COUNTRIES else None
+
+
+def resolve(
+    url: str,
+    registry: SiteRegistry,
+    content_language: str | None = None,
+    html_lang: str | None = None,
+    self_hreflang: str | None = None,
+) -> Jurisdiction:
+    """Resolve the jurisdiction of the site at ``url``; the first source that answers wins."""
+    host = (urlsplit(url).hostname or "").lower()
+    entry = registry.lookup(host)
+    if entry is not None:
+        return Jurisdiction(entry.jurisdiction, "site-registry", f"{entry.host}: {entry.note}".rstrip(": "))
+    by_tld = from_cctld(host)
+    if by_tld is not None:
+        return by_tld
+    for source, header in (("content-language", content_language), ("html-lang", html_lang),
+                           ("hreflang", self_hreflang)):
+        for tag in (header or "").split(","):
+            region = region_of_language_tag(tag)
+            if region:
+                return Jurisdiction(region, source, f"{source} {tag.strip()}")
+    return Jurisdiction(UNKNOWN, "unknown",
+                        "no registry entry, no country-code TLD, no language tag with a region: strictest rules apply")
