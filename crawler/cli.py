@@ -299,6 +299,96 @@ def testsites_fetch_photos() -> None:
     click.echo(f"face photos ready in {folder}")
 
 
+# -- policy ---------------------------------------------------------------------
+
+
+@main.group()
+def policy() -> None:
+    """For compliance engineers: lint, test and explain rule packs."""
+
+
+def _pack_paths(paths: tuple[str, ...]) -> list[str]:
+    from policy.packs import SHIPPED_PACKS
+
+    return list(paths) or list(SHIPPED_PACKS)
+
+
+@policy.command("lint")
+@click.argument("paths", nargs=-1)
+def policy_lint(paths: tuple[str, ...]) -> None:
+    """Check rule packs (names or folders or files; default: the shipped packs) and the registries."""
+    from policy.loading import PolicyError
+    from policy.packs import REGISTRY_DIR, read_pack
+
+    errors = warnings = 0
+    for target in _pack_paths(paths):
+        try:
+            pack = read_pack(target)
+        except PolicyError as error:
+            raise UserError(str(error)) from None
+        for issue in pack.issues:
+            click.echo(str(issue))
+        errors += len(pack.errors)
+        warnings += len(pack.issues) - len(pack.errors)
+        click.echo(f"{pack.name}: {len(pack.rules)} rules in {len(pack.rule_files)} files, "
+                   f"{len(pack.errors)} errors, {len(pack.issues) - len(pack.errors)} warnings")
+    if not paths:
+        from policy.jurisdiction import SiteRegistry
+        from policy.terms import TermsRegistry
+
+        try:
+            SiteRegistry.load([REGISTRY_DIR / "sites.yaml"])
+            TermsRegistry.load([REGISTRY_DIR / "terms.yaml"])
+            click.echo("registries: sites.yaml and terms.yaml are valid")
+        except PolicyError as error:
+            click.echo(f"error: {error}")
+            errors += 1
+    if errors:
+        sys.exit(1)
+
+
+@policy.command("test")
+@click.argument("paths", nargs=-1)
+@click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
+def policy_test(paths: tuple[str, ...], verbose: bool) -> None:
+    """Run the table-driven cases next to the rules; fail on a failed case or when no case ran."""
+    from policy.loading import PolicyError
+    from policy.packs import read_pack
+    from policy.testing import run_pack_tests
+
+    failed = False
+    for target in _pack_paths(paths):
+        try:
+            pack = read_pack(target)
+        except PolicyError as error:
+            raise UserError(str(error)) from None
+        if pack.errors:
+            for issue in pack.errors:
+                click.echo(str(issue))
+            click.echo(f"{pack.name}: not tested, the pack has errors (run `faircrawl policy lint`)")
+            failed = True
+            continue
+        report = run_pack_tests(pack)
+        for error in report.errors:
+            click.echo(str(error))
+        for result in report.results:
+            if not result.passed:
+                click.echo(f"FAIL {result.path}:{result.line} {result.name}")
+                for problem in result.problems:
+                    click.echo(f"     {problem}")
+            elif verbose:
+                click.echo(f"ok   {result.name}")
+        passed = len(report.results) - len(report.failed)
+        click.echo(f"{pack.name}: {passed} passed, {len(report.failed)} failed")
+        if report.uncovered_rules:
+            click.echo(f"{pack.name}: rules no case covers: {', '.join(report.uncovered_rules)}")
+        if not report.results:
+            click.echo(f"{pack.name}: no test ran (put cases in {target}/tests/*.yaml)")
+        failed = failed or not report.ok
+    if failed:
+        sys.exit(1)
+
+
 # -- places for what comes next ---------------------------------------------------------
 
 
@@ -309,7 +399,6 @@ def _not_yet(name: str, what: str) -> None:
         raise UserError(f"`faircrawl {name}` ({what.lower()}) is not built yet; see the issue tracker")
 
 
-_not_yet("policy", "Lint, test and explain policy rule packs")
 _not_yet("optout", "Manage the opt-out (suppression) list")
 _not_yet("rights", "File and track deletion and access requests")
 _not_yet("serve", "Serve the HTTP API for rights requests and opt-outs")

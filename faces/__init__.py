@@ -1,10 +1,11 @@
 """Face detection, encoding and comparison over face_recognition (dlib).
 
-Filled in by the faces issue; it stores nothing itself, callers decide what
-may be kept. Today it offers only what the skeleton proves: that
-face_recognition imports and encodes a real face after set-up.
+It stores nothing itself; callers decide what may be kept. Detection runs in
+worker processes (:class:`FacePool`) so a crawl keeps downloading meanwhile.
 """
 
-from faces.encode import encode_faces
+from faces.detect import DEFAULT_MAX_SIDE, Detection, FaceBox, detect_faces
+from faces.encode import LANDMARK_MODEL, encode_faces
+from faces.pool import FacePool
 
-__all__ = ["encode_faces"]
+__all__ = ["DEFAULT_MAX_SIDE", "LANDMARK_MODEL", "Detection", "FaceBox", "FacePool", "detect_faces", "encode_faces"]

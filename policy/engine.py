@@ -74,6 +74,10 @@ class Rule:
     citations: tuple[str, ...]
     breaches: tuple[str, ...]
     source: str  # file:line, for explanations and lint
+    locations: Mapping[str, int] = field(default_factory=dict, compare=False)  # "signals.x" -> line
+
+    def line_of(self, part: str) -> int:
+        return self.locations.get(part) or int(self.source.rsplit(":", 1)[1])
 
     def covers_jurisdiction(self, code: str) -> bool:
         if self.jurisdictions and not any(jurisdiction_matches(code, j) for j in self.jurisdictions):

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import tldextract
-import yaml
 
 UNKNOWN = "UNKNOWN"
 ANY = "*"

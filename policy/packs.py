@@ -21,7 +21,7 @@ import jsonschema
 
 from policy.engine import Condition, PolicyEngine, Rule
 from policy.jurisdiction import SiteRegistry, is_known_code, jurisdiction_matches
-from policy.loading import PolicyError, PolicyFileError, PathKey, line_of, load_yaml_with_lines
+from policy.loading import PathKey, PolicyError, PolicyFileError, line_of, load_yaml_with_lines
 from policy.terms import TermsRegistry
 from policy.vocabulary import PURPOSES, SIGNALS
 
@@ -159,7 +159,12 @@ def _read_rule_file(path: Path) -> tuple[list[Rule], list[LintIssue]]:
         return [], issues
     rules = []
     for index, item in enumerate(document["rules"]):
-        rules.append(_build_rule(item, f"{path}:{line_of(lines, ('rules', index))}"))
+        where = ("rules", index)
+        locations = {part: line_of(lines, (*where, "when", part)) for part in ("purpose", "jurisdiction", "except_jurisdiction")}
+        locations |= {f"signals.{name}": line_of(lines, (*where, "when", "signals", name))
+                      for name in (item["when"].get("signals") or {})}
+        locations["citations"] = line_of(lines, (*where, "citations"))
+        rules.append(_build_rule(item, f"{path}:{line_of(lines, where)}", locations))
     return rules, []
 
 
@@ -196,7 +201,7 @@ def _names(value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _build_rule(item: dict[str, Any], source: str) -> Rule:
+def _build_rule(item: dict[str, Any], source: str, locations: dict[str, int]) -> Rule:
     when = item["when"]
     conditions = []
     for signal, test in (when.get("signals") or {}).items():
@@ -210,6 +215,7 @@ def _build_rule(item: dict[str, Any], source: str) -> Rule:
         except_jurisdictions=tuple(j.upper() for j in _names(when.get("except_jurisdiction"))),
         conditions=tuple(conditions), obligations=dict(item.get("obligations") or {}),
         citations=tuple(item.get("citations") or ()), breaches=tuple(item.get("breaches") or ()), source=source,
+        locations=locations,
     )
 
 
@@ -219,25 +225,26 @@ def _build_rule(item: dict[str, Any], source: str) -> Rule:
 def _semantic_lint(rules: list[Rule]) -> list[LintIssue]:
     issues: list[LintIssue] = []
 
-    def issue(rule: Rule, severity: str, message: str, hint: str = "") -> None:
-        path, line = rule.source.rsplit(":", 1)
-        issues.append(LintIssue(severity, path, int(line), message, hint, rule.id))
+    def issue(rule: Rule, severity: str, message: str, hint: str = "", at: str = "") -> None:
+        path = rule.source.rsplit(":", 1)[0]
+        issues.append(LintIssue(severity, path, rule.line_of(at), message, hint, rule.id))
 
     for rule in rules:
         for purpose in rule.purposes:
             if purpose not in PURPOSES:
-                issue(rule, "error", f"unknown purpose {purpose!r}", f"purposes are {', '.join(PURPOSES)}")
-        for code in (*rule.jurisdictions, *rule.except_jurisdictions):
-            if not is_known_code(code):
-                issue(rule, "error", f"unknown jurisdiction {code!r}",
-                      "use an ISO 3166 code (FR), a subdivision (US-IL), EU, EEA, UK, UNKNOWN or *")
+                issue(rule, "error", f"unknown purpose {purpose!r}", f"purposes are {', '.join(PURPOSES)}", "purpose")
+        for part, codes in (("jurisdiction", rule.jurisdictions), ("except_jurisdiction", rule.except_jurisdictions)):
+            for code in codes:
+                if not is_known_code(code):
+                    issue(rule, "error", f"unknown jurisdiction {code!r}",
+                          "use an ISO 3166 code (FR), a subdivision (US-IL), EU, EEA, UK, UNKNOWN or *", part)
         if rule.jurisdictions and all(any(jurisdiction_matches(j, e) for e in rule.except_jurisdictions)
                                       for j in rule.jurisdictions):
-            issue(rule, "error", "can never match: every jurisdiction it names is also excepted")
+            issue(rule, "error", "can never match: every jurisdiction it names is also excepted", "", "except_jurisdiction")
         if not rule.citations:
             issue(rule, "error", "no citations", "cite the instrument and article, e.g. 'GDPR Art. 9(1)' or 'RFC 9309 §2.3.1.4'")
         if rule.effect == "deny" and rule.obligations.get("templates") == "persist":
-            issue(rule, "warning", "a deny rule that obliges 'persist' can only weaken nothing; obligations combine strictest-first")
+            issue(rule, "warning", "a deny rule obliging 'persist' has no effect: obligations combine strictest-first")
         _lint_conditions(rule, issue)
     _lint_shadowing(rules, issue)
     for purpose in PURPOSES:
@@ -251,10 +258,15 @@ def _semantic_lint(rules: list[Rule]) -> list[LintIssue]:
 def _lint_conditions(rule: Rule, issue: Any) -> None:
     bounds: dict[str, dict[str, Any]] = {}
     for condition in rule.conditions:
+        at = f"signals.{condition.signal}"
+
+        def flag(severity: str, message: str, hint: str = "", at: str = at) -> None:
+            issue(rule, severity, message, hint, at)
+
         spec = SIGNALS.get(condition.signal)
         if spec is None:
             close = difflib.get_close_matches(condition.signal, list(SIGNALS), n=1)
-            issue(rule, "error", f"unknown signal {condition.signal!r}",
+            flag("error", f"unknown signal {condition.signal!r}",
                   f"did you mean {close[0]!r}?" if close else "signals are listed in policy/vocabulary.py")
             continue
         bounds.setdefault(condition.signal, {})[condition.op] = condition.value
@@ -263,33 +275,33 @@ def _lint_conditions(rule: Rule, issue: Any) -> None:
             continue
         if condition.op in ("in", "not_in", "contains_any") and not values:
             if condition.op != "not_in":
-                issue(rule, "error", f"can never match: {condition.signal} {condition.op} an empty list")
+                flag("error", f"can never match: {condition.signal} {condition.op} an empty list")
             continue
         if condition.op in ("contains", "contains_any") and spec.kind != "list":
-            issue(rule, "error", f"{condition.op} needs a list signal; {condition.signal} is {spec.kind}")
+            flag("error", f"{condition.op} needs a list signal; {condition.signal} is {spec.kind}")
             continue
         if condition.op in ("gt", "gte", "lt", "lte") and spec.kind != "int":
-            issue(rule, "error", f"{condition.op} needs a number signal; {condition.signal} is {spec.kind}")
+            flag("error", f"{condition.op} needs a number signal; {condition.signal} is {spec.kind}")
             continue
         if spec.kind == "list" and condition.op in ("equals", "not", "in", "not_in"):
-            issue(rule, "error", f"{condition.signal} is a list: test it with contains or contains_any")
+            flag("error", f"{condition.signal} is a list: test it with contains or contains_any")
             continue
         for value in values:
             if spec.kind == "bool" and not isinstance(value, bool):
-                issue(rule, "error", f"{condition.signal} is true or false, not {value!r}")
+                flag("error", f"{condition.signal} is true or false, not {value!r}")
             elif spec.kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-                issue(rule, "error", f"{condition.signal} is a number, not {value!r}")
+                flag("error", f"{condition.signal} is a number, not {value!r}")
             elif spec.kind in ("str", "list") and spec.values and value not in spec.values:
-                issue(rule, "error", f"{condition.signal} is never {value!r}", f"its values are {', '.join(spec.values)}")
+                flag("error", f"{condition.signal} is never {value!r}", f"its values are {', '.join(spec.values)}")
     for signal, ops in bounds.items():
         low = max([ops[o] + (1 if o == "gt" else 0) for o in ("gt", "gte") if o in ops], default=None)
         high = min([ops[o] - (1 if o == "lt" else 0) for o in ("lt", "lte") if o in ops], default=None)
         if low is not None and high is not None and low > high:
-            issue(rule, "error", f"can never match: {signal} cannot be both >= {low} and <= {high}")
+            issue(rule, "error", f"can never match: {signal} cannot be both >= {low} and <= {high}", "", f"signals.{signal}")
         if ops.get("present") is False and len(ops) > 1:
-            issue(rule, "error", f"can never match: {signal} is tested although required absent")
+            issue(rule, "error", f"can never match: {signal} is tested although required absent", "", f"signals.{signal}")
         if "equals" in ops and "not" in ops and ops["equals"] == ops["not"]:
-            issue(rule, "error", f"can never match: {signal} equals and not {ops['equals']!r}")
+            issue(rule, "error", f"can never match: {signal} equals and not {ops['equals']!r}", "", f"signals.{signal}")
 
 
 def _lint_shadowing(rules: list[Rule], issue: Any) -> None:

@@ -33,7 +33,7 @@ SIGNALS: dict[str, SignalSpec] = {
     "image.robots": SignalSpec("list", "X-Robots-Tag directives of the image response"),
     "tdm.reservation": SignalSpec("int", "TDMRep tdm-reservation after file < header < meta precedence (1 reserved, 0 not)"),
     "tdm.policy": SignalSpec("str", "TDMRep tdm-policy URL"),
-    "aipref.train_ai": SignalSpec("str", "IETF aipref train-ai preference, most restrictive of robots.txt and headers", ("y", "n")),
+    "aipref.train_ai": SignalSpec("str", "IETF aipref train-ai, most restrictive of robots.txt and headers", ("y", "n")),
     "aipref.search": SignalSpec("str", "IETF aipref search preference", ("y", "n")),
     "content_signal.ai_train": SignalSpec("str", "Cloudflare Content-Signal ai-train", ("yes", "no")),
     "ai_txt.training_allowed": SignalSpec("bool", "Spawning ai.txt allows AI training on this URL"),

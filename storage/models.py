@@ -35,6 +35,7 @@ class CrawlRun(Base):
     testsites: Mapped[bool]
     start_urls: Mapped[list[Any]]
     stats: Mapped[dict[str, Any] | None]
+    policy_description: Mapped[str | None] = mapped_column(Text)
 
 
 class SiteRecord(Base):
@@ -125,3 +126,5 @@ class DecisionRecord(Base):
     effect: Mapped[str] = mapped_column(String(8))  # allow | deny
     obligations: Mapped[dict[str, Any]]
     citations: Mapped[list[Any]]
+    breaches: Mapped[list[Any] | None]  # provisions an unlawful pack's allow breaches
+    policy_summary: Mapped[str | None] = mapped_column(Text)  # e.g. "denied by eu-face-images-need-consent"

@@ -1,0 +1,45 @@
+"""Face work in worker processes, so dlib uses both cores and never blocks the crawl's event loop.
+
+Workers are started with ``spawn`` (never ``fork``: the crawl process runs
+threads and a Twisted reactor) and import face_recognition once each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from faces.detect import Detection, detect_faces
+
+
+def _warm_up() -> None:
+    import face_recognition  # noqa: F401 - load the models once per worker
+
+
+class FacePool:
+    def __init__(self, workers: int | None = None, **detect_options: Any) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.detect_options = detect_options
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_warm_up)
+        return self._executor
+
+    async def detect(self, image_bytes: bytes) -> Detection:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), _detect, image_bytes, self.detect_options)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _detect(image_bytes: bytes, options: dict[str, Any]) -> Detection:
+    return detect_faces(image_bytes, **options)

@@ -1,0 +1,30 @@
+"""Decision records gain what the policy engine adds: breaches, the decision's summary, face count.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("decisions") as batch:
+        batch.add_column(sa.Column("breaches", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("policy_summary", sa.Text, nullable=True))
+    with op.batch_alter_table("crawl_runs") as batch:
+        batch.add_column(sa.Column("policy_description", sa.Text, nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("crawl_runs") as batch:
+        batch.drop_column("policy_description")
+    with op.batch_alter_table("decisions") as batch:
+        batch.drop_column("policy_summary")
+        batch.drop_column("breaches")
