@@ -89,15 +89,21 @@ def main() -> None:
 @click.option("--allow-private-hosts", is_flag=True, default=None,
               help="Allow loopback, private and link-local hosts (refused by default).")
 @click.option("--product-token", default=None, help="Token matched against robots.txt groups. Default: faircrawl")
+@click.option("--policy", "policy_name", metavar="PACK", default=None,
+              help="Rule pack: lawful (default), unlawful-demo, or a pack folder or rule file (FAIRCRAWL_POLICY).")
+@click.option("--rules", "rule_files", metavar="FILE", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Add a rule file to the pack (repeatable).")
 @click.option("--concurrency", type=click.IntRange(1, 512), default=None, help="Concurrent requests (default 32).")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, db: str | None,
           store: str | None, report_path: str | None, allow_private_hosts: bool | None,
-          product_token: str | None, concurrency: int | None, verbose: int) -> None:
+          product_token: str | None, policy_name: str | None, rule_files: tuple[str, ...],
+          concurrency: int | None, verbose: int) -> None:
     """Crawl URLS (or, with --testsites, the whole test-site catalog) and store allowed images."""
     outcome = run_crawl(urls, testsites=testsites, testsites_server=testsites_server, db=db, store=store,
                         report_path=report_path, allow_private_hosts=allow_private_hosts,
-                        product_token=product_token, concurrency=concurrency, verbose=verbose)
+                        product_token=product_token, policy_name=policy_name, rule_files=rule_files,
+                        concurrency=concurrency, verbose=verbose)
     click.echo(outcome["summary_text"])
     if outcome["report_path"]:
         click.echo(f"report written to {outcome['report_path']}")
@@ -108,6 +114,7 @@ def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, 
 def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, testsites_server: str | None = None,
               db: str | None = None, store: str | None = None, report_path: str | None = None,
               allow_private_hosts: bool | None = None, product_token: str | None = None,
+              policy_name: str | None = None, rule_files: tuple[str, ...] = (),
               concurrency: int | None = None, verbose: int = 0) -> dict[str, Any]:
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
     env = _environment()
@@ -125,14 +132,20 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     token = _resolve(product_token, "FAIRCRAWL_PRODUCT_TOKEN", env)
     if not token or not all(c.isalpha() or c in "_-" for c in token):
         raise UserError(f"product token {token!r} must contain only letters, '_' and '-' (RFC 9309 §2.2.1)")
+    pack_name = _resolve(policy_name, "FAIRCRAWL_POLICY", env)
+    loaded = _load_policy(pack_name, rule_files, testsites)
+    if loaded.pack.requires_testsites:
+        _check_testsites_only(loaded.pack.name, testsites, start_urls)
     database = _open_database(db_url)
     run_id = uuid.uuid4().hex
 
     from crawler.recording import create_run
 
-    policy_name = default_settings.FAIRCRAWL_POLICY
-    create_run(database, run_id, policy_name, token, testsites, start_urls)
+    create_run(database, run_id, loaded.pack.name, loaded.revision, token, testsites, start_urls,
+               loaded.pack.description)
     overrides = {
+        "FAIRCRAWL_POLICY": pack_name,
+        "FAIRCRAWL_RULES": list(rule_files),
         "FAIRCRAWL_RUN_ID": run_id,
         "FAIRCRAWL_RUN_CREATED": True,
         "FAIRCRAWL_DB": db_url,
@@ -160,6 +173,34 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     database.dispose()
     return {"run_id": run_id, "status": status, "finish_reason": finish_reason,
             "summary_text": format_summary(report), "report_path": report_path, "report": report}
+
+
+def _load_policy(pack_name: str, rule_files: tuple[str, ...], testsites: bool):  # type: ignore[no-untyped-def]
+    """Load and check the policy before anything is fetched: nothing runs under a broken one."""
+    from policy.loading import PolicyError
+    from policy.packs import REGISTRY_DIR, load_policy
+
+    sites, terms = [REGISTRY_DIR / "sites.yaml"], [REGISTRY_DIR / "terms.yaml"]
+    if testsites:
+        from crawler.testsites.registry import TESTSITE_SITE_REGISTRY, TESTSITE_TERMS_REGISTRY
+
+        sites.append(TESTSITE_SITE_REGISTRY)
+        terms.append(TESTSITE_TERMS_REGISTRY)
+    try:
+        return load_policy(pack_name, [Path(p) for p in rule_files], sites, terms)
+    except PolicyError as error:
+        raise UserError(f"{error}\nnothing was crawled; `faircrawl policy lint` shows every problem") from None
+
+
+def _check_testsites_only(pack: str, testsites: bool, start_urls: list[str]) -> None:
+    from crawler.testsites import build_catalog
+
+    catalog = build_catalog()
+    outside = [u for u in start_urls if catalog.site(urlsplit(u).hostname or "") is None]
+    if not testsites or outside:
+        raise UserError(
+            f"the {pack!r} pack reproduces Clearview AI's unlawful collection and runs only against the local "
+            "test-site catalog: use --testsites" + (f" and catalog URLs only (not {', '.join(outside[:3])})" if outside else ""))
 
 
 def _run_scrapy(start_urls: list[str], overrides: dict[str, Any]) -> tuple[str, str]:

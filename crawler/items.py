@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from policy import Reason
+from policy.engine import Decision
+from policy.jurisdiction import Jurisdiction
+from policy.observe import Observation, PageFacts
 
 
 @dataclass(slots=True)
 class FetchedImage:
-    """An image response, with the reasons gathered while fetching it."""
+    """An image response with everything observed and decided while fetching it."""
 
     url: str  # as first requested
     final_url: str  # after redirects
     page_url: str | None
     body: bytes
     content_type: str | None
-    reasons: list[Reason] = field(default_factory=list)
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    observation: Observation = field(default_factory=Observation)
+    jurisdiction: Jurisdiction | None = None
+    page_facts: PageFacts | None = None
+    fetch_decision: Decision | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

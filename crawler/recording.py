@@ -16,14 +16,20 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
-from policy import Kind, Outcome, Reason, RobotsTxt, policy_revision
+from policy import Kind, Outcome, Reason
+from policy.engine import Decision
+from policy.jurisdiction import Jurisdiction
+from policy.observe import Observation, SiteFiles
 from storage import BackgroundWriter, Database, ImageStore
 from storage.models import CrawlRun
 
-REASONS_META = "faircrawl_reasons"  # reasons gathered for a request so far
 DECIDED_META = "faircrawl_decided"  # a decision was already recorded for it
 KIND_META = "faircrawl_kind"
 PAGE_URL_META = "faircrawl_page_url"
+OBSERVATION_META = "faircrawl_observation"  # policy.observe.Observation gathered so far
+JURISDICTION_META = "faircrawl_jurisdiction"  # policy.jurisdiction.Jurisdiction
+PAGE_FACTS_META = "faircrawl_page_facts"  # policy.observe.PageFacts of the embedding page
+FETCH_DECISION_META = "faircrawl_fetch_decision"  # the policy decision that let the request go
 
 
 def now() -> datetime:
@@ -42,8 +48,12 @@ class CrawlRecorder:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.run_id: str = settings.get("FAIRCRAWL_RUN_ID") or uuid.uuid4().hex
-        self.policy_name: str = settings.get("FAIRCRAWL_POLICY")
-        self.policy_revision = policy_revision(self.policy_name)
+        from crawler.policy_runtime import policy_for
+
+        runtime = policy_for(crawler)  # loads (and checks) the policy before anything is fetched
+        self.policy_name = runtime.loaded.pack.name
+        self.policy_description = runtime.loaded.pack.description
+        self.policy_revision = runtime.loaded.revision
         self.product_token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
         self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
         self.database = Database(settings.get("FAIRCRAWL_DB"))
@@ -62,8 +72,8 @@ class CrawlRecorder:
     def _opened(self, spider: Any) -> None:
         if not self._run_created:  # started with `scrapy crawl`, not the faircrawl CLI
             self.database.upgrade()
-            create_run(self.database, self.run_id, self.policy_name, self.product_token,
-                       self.testsites, list(getattr(spider, "start_urls", [])))
+            create_run(self.database, self.run_id, self.policy_name, self.policy_revision, self.product_token,
+                       self.testsites, list(getattr(spider, "start_urls", [])), self.policy_description)
 
     def _closed(self, spider: Any, reason: str) -> None:
         self.writer.close()
@@ -90,12 +100,19 @@ class CrawlRecorder:
         reasons: list[Reason],
         page_url: str | None = None,
         final_url: str | None = None,
+        *,
+        signals: dict[str, Any] | None = None,
+        jurisdiction: Jurisdiction | None = None,
+        decision: Decision | None = None,
+        obligations: dict[str, Any] | None = None,
     ) -> str:
-        """Record one decision; returns its id."""
+        """Record one decision with everything that explains it; returns its id."""
         decision_id = uuid.uuid4().hex
         kind = Kind(kind)
-        refused = outcome is Outcome.REFUSED
         self.counts[(kind.value, outcome.value)] += 1
+        matched = list(decision.matched_rules) if decision else []
+        citations = list(decision.citations) if decision else []
+        citations += [c for r in reasons if (c := r.evidence.get("citation")) and c not in citations]
         self._add("decisions", {
             "id": decision_id,
             "run_id": self.run_id,
@@ -107,23 +124,31 @@ class CrawlRecorder:
             "page_url": page_url,
             "reasons": [r.as_dict() for r in reasons],
             "policy_revision": self.policy_revision,
-            "jurisdiction": None,  # resolved by the jurisdiction engine (policy issue)
-            "jurisdiction_source": None,
-            "signals": {},
-            "matched_rules": [r.code for r in reasons if r.source == "robots.txt"],
-            "effect": "deny" if refused else "allow",
-            "obligations": {},
-            "citations": sorted({c for r in reasons if (c := r.evidence.get("citation"))}),
+            "jurisdiction": jurisdiction.code if jurisdiction else None,
+            "jurisdiction_source": f"{jurisdiction.source}: {jurisdiction.evidence}" if jurisdiction else None,
+            "signals": _jsonable(signals or {}),
+            "matched_rules": matched,
+            "effect": "deny" if outcome in (Outcome.REFUSED,) else "allow",
+            "obligations": obligations if obligations is not None else dict(decision.obligations) if decision else {},
+            "citations": citations,
+            "breaches": list(decision.breaches) if decision else [],
+            "policy_summary": decision.summary if decision else None,
         })
         return decision_id
 
-    def decide_request(self, request: Request, outcome: Outcome, reason: Reason) -> str:
+    def decide_request(self, request: Request, outcome: Outcome, *reasons: Reason,
+                       observation: Observation | None = None, jurisdiction: Jurisdiction | None = None,
+                       decision: Decision | None = None) -> str:
         """Record the outcome of a request from what its meta carries; marks it decided."""
-        reasons = [*request.meta.get(REASONS_META, []), reason]
+        observation = observation or request.meta.get(OBSERVATION_META)
         request.meta[DECIDED_META] = True
         return self.decide(
-            request.meta.get(KIND_META, Kind.PAGE), outcome, original_url(request), reasons,
+            request.meta.get(KIND_META, Kind.PAGE), outcome, original_url(request),
+            [*(observation.reasons if observation else []), *reasons],
             page_url=request.meta.get(PAGE_URL_META), final_url=request.url,
+            signals=observation.signals if observation else None,
+            jurisdiction=jurisdiction or request.meta.get(JURISDICTION_META),
+            decision=decision or (request.meta.get(FETCH_DECISION_META) if outcome is not Outcome.REFUSED else None),
         )
 
     def page_crawled(self, decision_id: str, url: str, status: int, links: int, images: int) -> None:
@@ -145,14 +170,17 @@ class CrawlRecorder:
             "sha256": sha256, "content_type": content_type, "stored_at": stored_at,
         })
 
-    def site_robots(self, origin: str, robots_url: str, robots: RobotsTxt, crawl_delay: float | None) -> None:
+    def site_files(self, site: SiteFiles, crawl_delay: float | None) -> None:
+        robots = site.robots
         self._add("sites", {
-            "run_id": self.run_id, "origin": origin, "robots_url": robots_url,
+            "run_id": self.run_id, "origin": site.origin, "robots_url": site.robots_url,
             "robots_availability": robots.availability.value,
             "robots_note": robots.status_note or (
                 f"{len(robots.groups)} groups, {robots.invalid_lines} unparseable lines"
                 + (", truncated at 500 KiB" if robots.truncated else "")),
             "crawl_delay_seconds": crawl_delay, "fetched_at": now(),
+            "tdmrep_state": f"{site.tdmrep_state.state}: {site.tdmrep_state.note}",
+            "ai_txt_state": f"{site.ai_txt_state.state}: {site.ai_txt_state.note}",
         })
 
     def _add(self, table: str, row: dict[str, Any]) -> None:
@@ -179,13 +207,13 @@ def recorder_for(crawler: Crawler) -> CrawlRecorder:
     return recorder
 
 
-def create_run(database: Database, run_id: str, policy_name: str, product_token: str,
-               testsites: bool, start_urls: list[str]) -> None:
+def create_run(database: Database, run_id: str, policy_name: str, policy_revision: str, product_token: str,
+               testsites: bool, start_urls: list[str], policy_description: str = "") -> None:
     with database.session() as session, session.begin():
         session.add(CrawlRun(
             id=run_id, started_at=now(), status="running", policy_name=policy_name,
-            policy_revision=policy_revision(policy_name), product_token=product_token,
-            testsites=testsites, start_urls=start_urls,
+            policy_revision=policy_revision, product_token=product_token,
+            testsites=testsites, start_urls=start_urls, policy_description=policy_description,
         ))
 
 
@@ -197,3 +225,7 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
             run.status = status
             run.finish_reason = reason
             run.stats = stats
+
+
+def _jsonable(signals: dict[str, Any]) -> dict[str, Any]:
+    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in signals.items()}

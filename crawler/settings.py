@@ -27,8 +27,18 @@ FAIRCRAWL_IMAGE_MAX_PIXELS = 40_000_000
 FAIRCRAWL_MAX_CRAWL_DELAY = 60.0
 #: Page responses larger than this many bytes are not parsed (FAIRCRAWL_PAGE_MAX_BYTES).
 FAIRCRAWL_PAGE_MAX_BYTES = 10 * 1024 * 1024
-#: Name of the policy in force (the policy engine arrives with rule packs).
+#: Rule pack in force: a shipped pack (lawful, unlawful-demo) or a folder or file (FAIRCRAWL_POLICY).
 FAIRCRAWL_POLICY = "lawful"
+#: Extra rule files added to the pack (--rules).
+FAIRCRAWL_RULES: list[str] = []
+#: Site registries (hostname -> jurisdiction); empty means policy/registry/sites.yaml.
+FAIRCRAWL_SITE_REGISTRIES: list[str] = []
+#: Terms registries (site terms and recorded consent); empty means policy/registry/terms.yaml.
+FAIRCRAWL_TERMS_REGISTRIES: list[str] = []
+#: Face detection: worker processes (0: one per core), model (hog, cnn), largest side before detection.
+FAIRCRAWL_FACE_WORKERS = 0
+FAIRCRAWL_FACE_MODEL = "hog"
+FAIRCRAWL_FACE_MAX_SIDE = 1024
 #: The product token matched against robots.txt groups (FAIRCRAWL_PRODUCT_TOKEN).
 FAIRCRAWL_PRODUCT_TOKEN = "faircrawl"
 #: Seconds between progress lines on stderr; 0 turns them off (FAIRCRAWL_PROGRESS_INTERVAL).
@@ -58,7 +68,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
-    "crawler.gates.robots.RobotsGate": 100,
+    "crawler.gates.consent.ConsentGate": 100,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -66,7 +76,12 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
-ITEM_PIPELINES = {"crawler.pipelines.ImagePipeline": 300}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.ConsentPipeline": 200,
+    "crawler.pipelines.FacesPipeline": 300,
+    "crawler.pipelines.StorePipeline": 900,
+}
 LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-executing control server: never in a crawler
@@ -87,6 +102,10 @@ _ENV_TYPES: dict[str, type] = {
     "FAIRCRAWL_MAX_CRAWL_DELAY": float,
     "FAIRCRAWL_PROGRESS_INTERVAL": float,
     "FAIRCRAWL_TESTSITES_SERVER": str,
+    "FAIRCRAWL_POLICY": str,
+    "FAIRCRAWL_FACE_WORKERS": int,
+    "FAIRCRAWL_FACE_MODEL": str,
+    "FAIRCRAWL_FACE_MAX_SIDE": int,
 }
 
 

@@ -1,10 +1,9 @@
-"""Consent and legal policy: robots.txt today; signals, jurisdictions and rule packs next.
+"""Consent and legal policy: signals, jurisdictions, rule packs and the engine that decides.
 
 Imports nothing else of faircrawl's, so the rules can be read and tested alone.
 """
 
 from policy.decision import Kind, Outcome, Reason
-from policy.revision import policy_revision
 from policy.robots import (
     DEFAULT_ROBOTS_TTL_SECONDS,
     DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS,
@@ -26,5 +25,4 @@ __all__ = [
     "RobotsAvailability",
     "RobotsTxt",
     "RobotsVerdict",
-    "policy_revision",
 ]

@@ -51,6 +51,8 @@ class SiteRecord(Base):
     robots_availability: Mapped[str] = mapped_column(String(16))  # parsed | unavailable | unreachable
     robots_note: Mapped[str] = mapped_column(Text)
     crawl_delay_seconds: Mapped[float | None]
+    tdmrep_state: Mapped[str | None] = mapped_column(Text)
+    ai_txt_state: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

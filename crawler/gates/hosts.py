@@ -20,6 +20,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.gates.testsites import TESTSITE_META
 from crawler.recording import recorder_for
+from crawler.sitefiles import SITE_FILE_META
 from policy import Outcome, Reason
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class PrivateHostGate:
         if problem is None:
             return
         reason = Reason("host", "host.private", problem)
-        if not request.meta.get("faircrawl_robots_fetch"):
+        if not request.meta.get(SITE_FILE_META):
             recorder_for(self.crawler).decide_request(request, Outcome.REFUSED, reason)
         self.crawler.stats.inc_value("consent/refused/private_host")
         logger.debug("refused %s: %s", request, problem)

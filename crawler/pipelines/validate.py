@@ -1,4 +1,4 @@
-"""Stage 1: is this response a real, safe, complete image? Decoded once, off the event loop.
+"""Stage 1, validate: is this response a real, safe, complete image? Decoded once, off the event loop.
 
 Checks, in this order (the order matters: ``Image.open`` reads only the header):
 empty body, identifiable image, supported format, pixel count from the header
@@ -15,8 +15,11 @@ import io
 from dataclasses import dataclass
 
 from PIL import Image, ImageFile, UnidentifiedImageError
+from scrapy.crawler import Crawler
 
-from policy import Reason
+from crawler.items import FetchedImage
+from crawler.pipelines.stage import ImageStage
+from policy import Outcome, Reason
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
 
@@ -71,3 +74,18 @@ def validate_image(body: bytes, max_pixels: int) -> ValidImage:
             raise ImageRejected("image.truncated", f"the image data ends early ({message})") from None
         raise ImageRejected("image.corrupt", f"the image cannot be decoded ({message})") from None
     return ValidImage(hashlib.sha256(body).hexdigest(), image_format, width, height, len(body))
+
+
+class ValidatePipeline(ImageStage):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_pixels = crawler.settings.getint("FAIRCRAWL_IMAGE_MAX_PIXELS")
+
+    async def process_item(self, item: FetchedImage) -> FetchedImage:
+        import asyncio
+
+        try:
+            item.extra["valid"] = await asyncio.to_thread(validate_image, item.body, self.max_pixels)
+        except ImageRejected as rejected:
+            self.drop(item, Outcome.FAILED, rejected.reason)
+        return item

@@ -20,8 +20,20 @@ from twisted.python.failure import Failure
 
 from crawler.items import FetchedImage
 from crawler.network_errors import describe_error
-from crawler.recording import DECIDED_META, KIND_META, PAGE_URL_META, REASONS_META, recorder_for
+from crawler.policy_runtime import policy_for
+from crawler.recording import (
+    DECIDED_META,
+    FETCH_DECISION_META,
+    JURISDICTION_META,
+    KIND_META,
+    OBSERVATION_META,
+    PAGE_FACTS_META,
+    PAGE_URL_META,
+    recorder_for,
+)
+from crawler.sitefiles import origin_of
 from policy import Kind, Outcome, Reason
+from policy.observe import Observation, page_facts
 
 IMAGE_PRIORITY = 10  # images of a page are fetched before more pages are discovered
 
@@ -67,7 +79,7 @@ class SiteSpider(Spider):
             if request is not None:
                 yield request
 
-    def _request(self, url: str, kind: Kind, page_url: str | None) -> Request | None:
+    def _request(self, url: str, kind: Kind, page_url: str | None, inherited: dict[str, Any] | None = None) -> Request | None:
         """One request per URL for the whole crawl (our own dedupe: see README)."""
         if url in self._requested:
             return None
@@ -79,31 +91,50 @@ class SiteSpider(Spider):
             errback=self.on_error,
             priority=IMAGE_PRIORITY if is_image else 0,
             dont_filter=True,  # deduped above; lets redirect loops surface as failures
-            meta={KIND_META: kind.value, PAGE_URL_META: page_url,
+            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}),
                   **({"download_maxsize": self.settings.getint("FAIRCRAWL_IMAGE_MAX_BYTES")} if is_image else {})},
         )
 
     def parse_page(self, response: Response) -> Iterator[Request]:
         recorder = recorder_for(self.crawler)
-        reasons: list[Reason] = list(response.meta.get(REASONS_META, []))
+        runtime = policy_for(self.crawler)
+        request = response.request
+        assert request is not None
+        observation: Observation = response.meta.get(OBSERVATION_META) or Observation()
+        jurisdiction = response.meta.get(JURISDICTION_META) or runtime.jurisdiction(response.url)
         links: list[str] = []
         images: list[str] = []
-        if isinstance(response, HtmlResponse) or (
-            isinstance(response, TextResponse) and b"html" in (response.headers.get("Content-Type") or b"")
-        ):
+        reasons: list[Reason] = []
+        facts = None
+        is_html = isinstance(response, HtmlResponse) or (
+            isinstance(response, TextResponse) and b"html" in (response.headers.get("Content-Type") or b""))
+        if is_html:
+            assert isinstance(response, TextResponse)
+            site = runtime.site_files.cached(origin_of(response.request))
+            headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
+            facts = page_facts(response.url, headers, response.text, runtime.token, site)
+            observation = Observation({**observation.signals, **facts.observation.signals},
+                                      [*observation.reasons, *facts.observation.reasons])
+            if jurisdiction.source == "unknown":
+                jurisdiction = runtime.jurisdiction(response.url, facts.content_language, facts.html_lang,
+                                                    facts.self_hreflang)
             links, images = self._extract(response)
             reasons.append(Reason("page", "page.crawled", f"HTTP {response.status}, {len(links)} links, {len(images)} images"))
+            if facts.nofollow:
+                reasons.append(Reason("x-robots", "page.nofollow", f"nofollow: the page's {len(links)} links are not followed"))
+                links = []
         else:
             content_type = (response.headers.get("Content-Type") or b"unknown").decode("latin-1")
             reasons.append(Reason("page", "page.not_html", f"not an HTML page ({content_type}): nothing extracted"))
-        request = response.request
-        assert request is not None
         request.meta[DECIDED_META] = True
-        decision_id = recorder.decide(Kind.PAGE, Outcome.CRAWLED, response.meta.get("redirect_urls", [response.url])[0],
-                                      reasons, page_url=response.meta.get(PAGE_URL_META), final_url=response.url)
+        decision_id = recorder.decide(
+            Kind.PAGE, Outcome.CRAWLED, response.meta.get("redirect_urls", [response.url])[0],
+            [*observation.reasons, *reasons], page_url=response.meta.get(PAGE_URL_META), final_url=response.url,
+            signals=observation.signals, jurisdiction=jurisdiction, decision=response.meta.get(FETCH_DECISION_META))
         recorder.page_crawled(decision_id, response.url, response.status, len(links), len(images))
+        inherited = {JURISDICTION_META: jurisdiction, PAGE_FACTS_META: facts}
         for image_url in images:
-            image_request = self._request(image_url, Kind.IMAGE, page_url=response.url)
+            image_request = self._request(image_url, Kind.IMAGE, page_url=response.url, inherited=inherited)
             if image_request is not None:
                 yield image_request
         for link in links:
@@ -128,8 +159,6 @@ class SiteSpider(Spider):
         return links, absolute(sources)
 
     def parse_image(self, response: Response) -> Iterator[FetchedImage]:
-        request = response.request
-        assert request is not None
         content_type = response.headers.get("Content-Type")
         yield FetchedImage(
             url=response.meta.get("redirect_urls", [response.url])[0],
@@ -137,7 +166,11 @@ class SiteSpider(Spider):
             page_url=response.meta.get(PAGE_URL_META),
             body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
-            reasons=list(response.meta.get(REASONS_META, [])),
+            headers={k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
+            observation=response.meta.get(OBSERVATION_META) or Observation(),
+            jurisdiction=response.meta.get(JURISDICTION_META),
+            page_facts=response.meta.get(PAGE_FACTS_META),
+            fetch_decision=response.meta.get(FETCH_DECISION_META),
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -39,7 +39,9 @@ class AiTxt:
                 # "Disallow: .jpg" or "Disallow: a.jpg": RFC 9309 patterns start with "/",
                 # so as written it would match nothing; read it as "*" + pattern.
                 group.rules[position] = dataclasses.replace(rule, normalized="*" + rule.normalized)
-                notes.append(f"line {rule.line_number}: pattern {rule.pattern!r} has no leading '/' or '*': read as '*{rule.pattern}'")
+                notes.append(
+                    f"line {rule.line_number}: pattern {rule.pattern!r} has no leading '/' or '*': read as '*{rule.pattern}'"
+                )
         if robots.invalid_lines:
             notes.append(f"{robots.invalid_lines} unparseable line(s) skipped")
         if robots.truncated:

@@ -112,7 +112,7 @@ class C2paTrainingMining:
     """
 
     label: str | None = None
-    entries: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, str] = field(default_factory=dict, hash=False)
     notes: tuple[str, ...] = ()
 
     @property
@@ -180,9 +180,6 @@ def _manifest_stores(data: bytes, notes: _Notes) -> list[memoryview]:
         candidates = _webp_c2pa_chunks(buffer, notes)
     else:
         candidates = _scan_for_stores(data, notes)
-    if len(candidates) > DEFAULT_MAX_MANIFEST_STORES:
-        notes.add(f"{len(candidates)} JUMBF boxes; only the first {DEFAULT_MAX_MANIFEST_STORES} are read")
-        candidates = candidates[:DEFAULT_MAX_MANIFEST_STORES]
     return candidates
 
 
@@ -261,6 +258,8 @@ def _jpeg_segments(data: bytes, notes: _Notes) -> Iterator[tuple[int, memoryview
         if length < 2 or position + length > size:
             notes.add(f"jpeg: segment FF{marker:02X} at byte {position - 2} declares {length} bytes, "
                       f"{size - position} remain; stopped")
+            if marker == 0xEB and length >= 2:  # a truncated store may still hold its assertions
+                yield marker, buffer[position + 2:]
             return
         yield marker, buffer[position + 2:position + length]
         position += length
@@ -291,6 +290,8 @@ def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
         end = position + 12 + length
         if length > 0x7FFFFFFF or end > size:
             notes.add(f"png: chunk {kind!r} at byte {position} declares {length} bytes, {size - position - 12} remain; stopped")
+            if kind == b"caBX":  # a truncated store may still hold its assertions
+                stores.append(buffer[position + 8:])
             return stores
         if kind == b"caBX":
             data = buffer[position + 8:position + 8 + length]
@@ -320,6 +321,8 @@ def _webp_c2pa_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
         if position + 8 + length > end_of_riff:
             notes.add(f"webp: chunk {kind!r} at byte {position} declares {length} bytes, "
                       f"{end_of_riff - position - 8} remain; stopped")
+            if kind == b"C2PA":  # a truncated store may still hold its assertions
+                stores.append(buffer[position + 8:end_of_riff])
             return stores
         if kind == b"C2PA":
             stores.append(buffer[position + 8:position + 8 + length])
@@ -431,7 +434,11 @@ def _describe(payload: memoryview, depth: int, notes: _Notes) -> _Superbox | Non
         if end < 0:
             notes.add(f"JUMBF depth {depth}: description label is not null-terminated; label ignored")
         else:
-            label = rest[:end].decode("utf-8", errors="replace")
+            try:
+                label = rest[:end].decode("utf-8")
+            except UnicodeDecodeError:
+                notes.add(f"JUMBF depth {depth}: description label is not UTF-8; read with replacement characters")
+                label = rest[:end].decode("utf-8", errors="replace")
     return _Superbox(uuid, label)
 
 
@@ -453,20 +460,33 @@ def _read_stores(stores: list[memoryview], notes: _Notes) -> C2paTrainingMining:
         if top is None or top[0] != b"jumb":
             notes.add("JUMBF: embedded data is not a jumb superbox; skipped")
             continue
+        content_type = _content_type(top[1])
+        if content_type != MANIFEST_STORE_UUID:  # other JUMBF users (JPEG 360, ...) share APP11
+            described = content_type.hex() if content_type else "no description"
+            notes.add(f"JUMBF box ({described}) is not a C2PA manifest store; skipped")
+            continue
         if len(top[1]) > DEFAULT_MAX_MANIFEST_STORE_BYTES:
             notes.add(f"manifest store of {len(top[1])} bytes exceeds {DEFAULT_MAX_MANIFEST_STORE_BYTES}; skipped")
             continue
+        if c2pa_stores == DEFAULT_MAX_MANIFEST_STORES:
+            notes.add(f"more than {DEFAULT_MAX_MANIFEST_STORES} C2PA manifest stores; the rest are skipped")
+            break
         store = _parse_superbox(top[1], 0, _BoxBudget(), notes)
         if store is None:
-            continue
-        if store.uuid != MANIFEST_STORE_UUID:
-            notes.add(f"JUMBF box with content type {store.uuid.hex()} is not a C2PA manifest store; skipped")
             continue
         c2pa_stores += 1
         found.extend(_assertions_in_store(store, notes))
     if c2pa_stores > 1:
         notes.add(f"{c2pa_stores} C2PA manifest stores in one image (C2PA allows one); all were read")
     return _combine(found, notes)
+
+
+def _content_type(superbox_payload: memoryview) -> bytes | None:
+    """The UUID in a superbox's description box, looked at without parsing (or noting) anything else."""
+    first = next(_boxes(superbox_payload, "JUMBF", _Notes()), None)
+    if first is None or first[0] != b"jumd" or len(first[1]) < 16:
+        return None
+    return bytes(first[1][:16])
 
 
 def _assertions_in_store(store: _Superbox, notes: _Notes) -> Iterator[_Found]:
@@ -548,8 +568,8 @@ def _use(entry: Any, where: str, notes: _Notes) -> str | None:
     else:
         notes.add(f"{where}: entry has no 'use'; treated as constrained")
         return CONSTRAINED
-    if raw in USE_RESTRICTIVENESS:
-        return str(raw)
+    if isinstance(raw, str) and raw in USE_RESTRICTIVENESS:
+        return raw
     folded = re.sub(r"[^a-z]", "", raw.lower()) if isinstance(raw, str) else ""
     for use in USE_RESTRICTIVENESS:
         if folded == use.lower():

@@ -188,6 +188,8 @@ def _read_entry(index: int, entry: object, notes: list[str]) -> TdmRule | None:
     if not isinstance(location, str) or not location:
         notes.append(f"entry #{index} has no string 'location': skipped")
         return None
+    if not location.startswith(("/", "*")):
+        notes.append(f"entry #{index}: location {location!r:.60} does not start with '/' or '*': it matches no path")
     if RESERVATION_FIELD not in entry:
         notes.append(f"entry #{index} has no '{RESERVATION_FIELD}': skipped")
         return None

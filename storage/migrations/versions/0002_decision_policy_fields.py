@@ -1,4 +1,4 @@
-"""Decision records gain what the policy engine adds: breaches, the decision's summary, face count.
+"""Policy fields: decision breaches and summary, the pack's description, tdmrep.json and ai.txt states.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,9 +20,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("policy_summary", sa.Text, nullable=True))
     with op.batch_alter_table("crawl_runs") as batch:
         batch.add_column(sa.Column("policy_description", sa.Text, nullable=True))
+    with op.batch_alter_table("sites") as batch:
+        batch.add_column(sa.Column("tdmrep_state", sa.Text, nullable=True))
+        batch.add_column(sa.Column("ai_txt_state", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sites") as batch:
+        batch.drop_column("ai_txt_state")
+        batch.drop_column("tdmrep_state")
     with op.batch_alter_table("crawl_runs") as batch:
         batch.drop_column("policy_description")
     with op.batch_alter_table("decisions") as batch:

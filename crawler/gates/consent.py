@@ -1,0 +1,105 @@
+"""The consent gate: before every request, page or image, ask the policy whether it may be sent.
+
+It gathers what is known before sending (the host's robots.txt, tdmrep.json
+and ai.txt, the robots.txt usage lines, the embedding page's directives, the
+terms registry), resolves the jurisdiction, and asks the rule pack for
+``fetch_page`` or ``fetch_image``. A refusal is recorded with every reason and
+raised as IgnoreRequest; an allowed request carries what was observed to the
+spider and the pipeline. Crawl-delay is applied to the host's download slot.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawler.policy_runtime import CrawlPolicy, policy_for
+from crawler.recording import (
+    FETCH_DECISION_META,
+    JURISDICTION_META,
+    KIND_META,
+    OBSERVATION_META,
+    PAGE_FACTS_META,
+    PAGE_URL_META,
+    recorder_for,
+)
+from crawler.sitefiles import DEFAULT_PORTS, SITE_FILE_META, origin_of
+from policy import Kind, Outcome, Reason
+from policy.observe import Observation, PageFacts, SiteFiles, request_observation
+from policy.vocabulary import Purpose
+
+logger = logging.getLogger(__name__)
+
+
+class ConsentGate:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.runtime: CrawlPolicy = policy_for(crawler)
+        self.max_crawl_delay: float = crawler.settings.getfloat("FAIRCRAWL_MAX_CRAWL_DELAY")
+        self.runtime.site_files.on_fetched.append(self._site_fetched)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConsentGate:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        if request.meta.get(SITE_FILE_META) or urlparse_cached(request).scheme not in DEFAULT_PORTS:
+            return
+        runtime = self.runtime
+        recorder = recorder_for(self.crawler)
+        host = (urlparse_cached(request).hostname or "").lower()
+        if runtime.requires_testsites and host not in runtime.catalog_hosts:
+            reason = Reason("policy", "policy.testsites_only",
+                            f"pack {runtime.loaded.pack.name!r} runs only against the local test sites; {host} is not one")
+            recorder.decide_request(request, Outcome.REFUSED, reason)
+            raise IgnoreRequest(reason.detail)
+        site = await runtime.site_files.get(origin_of(request))
+        is_image = request.meta.get(KIND_META) == Kind.IMAGE
+        page: PageFacts | None = request.meta.get(PAGE_FACTS_META)
+        observation = request_observation(site, request.url, runtime.token, is_image=is_image, page=page)
+        page_url = request.meta.get(PAGE_URL_META)
+        observation.signals.update(runtime.site_signals(request.url, page_url))
+        jurisdiction = request.meta.get(JURISDICTION_META) or runtime.jurisdiction(request.url)
+        purpose = Purpose.FETCH_IMAGE if is_image else Purpose.FETCH_PAGE
+        decision = runtime.decide(purpose, jurisdiction, observation.signals)
+        delay = site.robots.crawl_delay(runtime.token)
+        if delay is not None and delay > self.max_crawl_delay and decision.allowed:
+            too_long = Reason(
+                "robots.txt", "robots.crawl_delay_too_long",
+                f"Crawl-delay {delay:g} s exceeds the {self.max_crawl_delay:g} s this crawl can honour "
+                "(FAIRCRAWL_MAX_CRAWL_DELAY): not crawled")
+            recorder.decide_request(request, Outcome.REFUSED, too_long, observation=observation,
+                                    jurisdiction=jurisdiction, decision=decision)
+            raise IgnoreRequest(too_long.detail)
+        if not decision.allowed:
+            recorder.decide_request(request, Outcome.REFUSED, *runtime.policy_reasons(decision),
+                                    observation=observation, jurisdiction=jurisdiction, decision=decision)
+            self.crawler.stats.inc_value(f"consent/refused/{purpose}")
+            logger.debug("refused %s: %s", request, decision.summary)
+            raise IgnoreRequest(f"{decision.summary}")
+        request.meta[OBSERVATION_META] = _merge(request.meta.get(OBSERVATION_META), observation)
+        request.meta[JURISDICTION_META] = jurisdiction
+        request.meta[FETCH_DECISION_META] = decision
+
+    def _site_fetched(self, site: SiteFiles) -> None:
+        delay = site.robots.crawl_delay(self.runtime.token)
+        host = urlsplit(site.origin).hostname or ""
+        if delay is not None and delay <= self.max_crawl_delay:
+            downloader = self.crawler.engine.downloader
+            downloader.per_slot_settings[host] = {"delay": delay, "concurrency": 1, "jitter": 0}
+            slot = downloader.slots.get(host)
+            if slot is not None:
+                slot.delay, slot.concurrency, slot.jitter = delay, 1, 0.0
+        recorder_for(self.crawler).site_files(site, delay)
+
+
+def _merge(earlier: Observation | None, later: Observation) -> Observation:
+    """After a redirect, the new hop's observation extends the first's."""
+    if earlier is None:
+        return later
+    return Observation({**earlier.signals, **later.signals}, [*earlier.reasons, *later.reasons])

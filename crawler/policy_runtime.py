@@ -1,0 +1,85 @@
+"""The policy a crawl runs under, with what it needs at run time, shared by every component.
+
+Loaded once per crawl from the settings (pack name or path, extra rule files,
+registries); a pack with errors stops the crawl before anything is fetched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.sitefiles import SiteFilesCache
+from policy import Reason
+from policy.engine import Decision, PolicyContext
+from policy.jurisdiction import Jurisdiction, resolve
+from policy.packs import REGISTRY_DIR, LoadedPolicy, load_policy
+
+
+class CrawlPolicy:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        sites = [Path(p) for p in settings.getlist("FAIRCRAWL_SITE_REGISTRIES")] or [REGISTRY_DIR / "sites.yaml"]
+        terms = [Path(p) for p in settings.getlist("FAIRCRAWL_TERMS_REGISTRIES")] or [REGISTRY_DIR / "terms.yaml"]
+        self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
+        if self.testsites:
+            from crawler.testsites.registry import TESTSITE_SITE_REGISTRY, TESTSITE_TERMS_REGISTRY
+
+            sites.append(TESTSITE_SITE_REGISTRY)
+            terms.append(TESTSITE_TERMS_REGISTRY)
+        self.loaded: LoadedPolicy = load_policy(
+            settings.get("FAIRCRAWL_POLICY"), [Path(p) for p in settings.getlist("FAIRCRAWL_RULES")], sites, terms)
+        self.engine = self.loaded.engine
+        self.rules = {rule.id: rule for rule in self.loaded.pack.rules}
+        self.token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
+        self.site_files = SiteFilesCache(crawler)
+        self.catalog_hosts: frozenset[str] = frozenset()
+        if self.testsites:
+            from crawler.testsites import build_catalog
+
+            self.catalog_hosts = frozenset(build_catalog().sites)
+
+    @property
+    def requires_testsites(self) -> bool:
+        return self.loaded.pack.requires_testsites
+
+    def jurisdiction(self, url: str, content_language: str | None = None, html_lang: str | None = None,
+                     self_hreflang: str | None = None) -> Jurisdiction:
+        return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
+
+    def site_signals(self, url: str, page_url: str | None) -> dict[str, Any]:
+        """Terms, consent and test-site facts: the page's site speaks for its images."""
+        terms_url = page_url or url
+        signals = self.loaded.terms.signals_for(terms_url)
+        if self.loaded.terms.signals_for(url)["terms.scraping"] == "forbidden":
+            signals["terms.scraping"] = "forbidden"  # the image host forbids it too
+        from urllib.parse import urlsplit
+
+        signals["site.testsite"] = (urlsplit(url).hostname or "") in self.catalog_hosts
+        return signals
+
+    def decide(self, purpose: str, jurisdiction: Jurisdiction, signals: dict[str, Any]) -> Decision:
+        return self.engine.decide(PolicyContext(purpose, jurisdiction.code, signals))
+
+    def policy_reasons(self, decision: Decision) -> list[Reason]:
+        """One reason per rule that decided, with its description and citations."""
+        if not decision.deciding_rules:
+            return [Reason("policy", "policy.default_deny", decision.summary)]
+        reasons = []
+        for rule_id in decision.deciding_rules:
+            rule = self.rules[rule_id]
+            evidence: dict[str, Any] = {"rule_source": rule.source, "citations": list(rule.citations)}
+            if rule.breaches:
+                evidence["breaches"] = list(rule.breaches)
+            reasons.append(Reason("policy", rule_id, rule.description.strip(), evidence))
+        return reasons
+
+
+def policy_for(crawler: Crawler) -> CrawlPolicy:
+    runtime: CrawlPolicy | None = getattr(crawler, "_faircrawl_policy", None)
+    if runtime is None:
+        runtime = CrawlPolicy(crawler)
+        crawler._faircrawl_policy = runtime  # type: ignore[attr-defined]
+    return runtime
