@@ -30,6 +30,7 @@ _RULE_FIELDS = {"allow", "disallow"}
 # Misspellings that major parsers (Google's, Protego) accept for "disallow".
 _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
+_RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
 
 
 class RobotsAvailability(StrEnum):
@@ -198,10 +199,14 @@ class RobotsTxt:
             elif key in {"sitemap", "sitemaps", "site-map"}:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
             else:
-                # Other records (Host, Content-Usage, Content-Signal, ...) are read by
-                # the signal parsers; here they neither count as rules nor end a group.
+                # Other records (Host, Content-Usage, Content-Signal, ...) are read by the
+                # signal parsers. Content-Usage is a rule of its group (aipref attach draft,
+                # which extends RFC 9309's rules), and Content-Signal stands where rules do:
+                # a user-agent line after either starts a new group. Others never end a group.
                 record = RobotsRecord(key, value, number)
                 (current.records if current is not None else self.ungrouped_records).append(record)
+                if current is not None and key in _RULE_LIKE_RECORDS:
+                    group_has_rules = True
 
     # -- matching ---------------------------------------------------------------
 

@@ -8,9 +8,10 @@ across modules (``from_headers``, ``from_meta``, ``combine``), so import the
 modules: ``from policy.signals import xrobots, tdmrep``.
 """
 
-from policy.signals import aipref, aitxt, licenses, tdmrep, xmp, xrobots
+from policy.signals import aipref, aitxt, c2pa, licenses, tdmrep, xmp, xrobots
 from policy.signals.aipref import ContentSignals, Preference, RobotsUsage, UsagePreferences, parse_content_usage
 from policy.signals.aitxt import AiTxt
+from policy.signals.c2pa import C2paTrainingMining, training_mining
 from policy.signals.licenses import LicenseRef, classify_license_url, page_licenses
 from policy.signals.tdmrep import TdmRepFile, TdmValue
 from policy.signals.xmp import IptcDataMining, data_mining, read_xmp_packets
@@ -18,6 +19,7 @@ from policy.signals.xrobots import RobotsDirectives
 
 __all__ = [
     "AiTxt",
+    "C2paTrainingMining",
     "ContentSignals",
     "IptcDataMining",
     "LicenseRef",
@@ -28,6 +30,8 @@ __all__ = [
     "TdmValue",
     "UsagePreferences",
     "aipref",
+    "c2pa",
+    "training_mining",
     "aitxt",
     "classify_license_url",
     "data_mining",

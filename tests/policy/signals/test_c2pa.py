@@ -144,7 +144,8 @@ def test_misspelled_use_is_read_and_noted() -> None:
     assert result.notes
 
 
-@pytest.mark.parametrize("entry", [{"use": "maybe"}, {"constraint_info": "ask"}, {"use": 7}, ["notAllowed"]])
+@pytest.mark.parametrize("entry", [{"use": "maybe"}, {"constraint_info": "ask"}, {"use": 7}, {"use": ["notAllowed"]},
+                                   {"use": {"notAllowed": True}}, ["notAllowed"]])
 def test_unreadable_use_is_treated_as_constrained(entry: object) -> None:
     result = read_store(manifest_store(cbor_assertion("cawg.training-mining", {"entries": {"cawg.ai_training": entry}})))
 
@@ -202,6 +203,17 @@ def test_png_store_is_a_cabx_chunk_with_a_valid_crc() -> None:
     assert training_mining(embedded).prohibits_ai_training is True
 
 
+def test_png_chunk_with_a_bad_crc_is_still_honoured_and_noted() -> None:
+    embedded = bytearray(with_training_mining(PNG, {"cawg.ai_training": {"use": "notAllowed"}}))
+    start = embedded.index(b"caBX") - 4
+    crc_at = start + 8 + struct.unpack_from(">I", embedded, start)[0]
+    embedded[crc_at:crc_at + 4] = bytes(4)
+    result = training_mining(bytes(embedded))
+
+    assert result.prohibits_ai_training is True
+    assert any("CRC" in note for note in result.notes)
+
+
 def test_store_split_over_many_app11_segments_is_reassembled() -> None:
     entries = {"cawg.ai_training": {"use": "constrained", "constraint_info": "ask first " * 40}}
     embedded = with_training_mining(JPEG, entries, chunk_bytes=64)
@@ -240,6 +252,27 @@ def test_other_jumbf_in_app11_does_not_hide_the_c2pa_store() -> None:
     assert training_mining(both).prohibits_ai_training is True
 
 
+def test_many_foreign_jumbf_boxes_before_the_store_do_not_use_up_the_store_limit() -> None:
+    image = JPEG
+    for instance in range(10):
+        image = embed_manifest_store(image, superbox(bytes([instance]) * 16, "foreign"), box_instance=100 + instance)
+    image = embed_manifest_store(image, manifest_store(cbor_assertion(
+        "cawg.training-mining", {"entries": {"cawg.ai_training": {"use": "notAllowed"}}})), box_instance=1)
+
+    assert training_mining(image).prohibits_ai_training is True
+
+
+def test_more_c2pa_stores_than_the_limit_are_noted() -> None:
+    store = manifest_store(cbor_assertion("cawg.training-mining", {"entries": {"cawg.ai_training": {"use": "allowed"}}}))
+    image = JPEG
+    for instance in range(6):
+        image = embed_manifest_store(image, store, box_instance=10 + instance)
+    result = training_mining(image)
+
+    assert result.ai_training_use == "allowed"
+    assert any("more than 4 C2PA manifest stores" in note for note in result.notes)
+
+
 def test_store_in_an_unparsed_container_is_found_by_scanning() -> None:
     store = manifest_store(cbor_assertion("cawg.training-mining", {"entries": {"cawg.ai_training": {"use": "notAllowed"}}}))
     avif_like = box(b"ftyp", b"avif\x00\x00\x00\x00avifmif1") + box(b"uuid", bytes(16) + b"manifest\x00" + bytes(8) + store)
@@ -268,6 +301,17 @@ def test_signed_sample_reads_as_the_sdk_reads_it(filename: str, label: str, entr
     assert result.label == label
     assert result.entries == entries
     assert result.notes == ()
+
+
+@pytest.mark.parametrize("filename", ["cawg-not-allowed.jpg", "c2pa-allowed.png", "cawg-constrained.webp",
+                                      "cawg-not-allowed-multisegment.jpg"])
+def test_download_cut_inside_the_signature_still_yields_the_assertion(filename: str) -> None:
+    signed = (DATA / filename).read_bytes()
+    cut = signed[: signed.rindex(b"c2pa.signature") + 40]
+    result = training_mining(cut)
+
+    assert result.entries == training_mining(signed).entries
+    assert any("declares" in note for note in result.notes)
 
 
 def test_signed_sample_multisegment_really_spans_segments() -> None:
@@ -365,7 +409,6 @@ HOSTILE_IMAGES = {
     "jpeg-app11-not-jp": b"\xff\xd8\xff\xeb\x00\x20" + b"XX" + bytes(28) + b"\xff\xd9",
     "jpeg-garbage-after-soi": b"\xff\xd8" + bytes(100),
     "png-lying-chunk-length": b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 0xFFFFFFF0) + b"caBX" + bytes(20),
-    "png-bad-crc": embed_manifest_store(PNG, b"").replace(b"caBX\x00\x00\x00\x00", b"caBX\x00\x00\x00\x01"),
     "webp-lying-riff": b"RIFF" + struct.pack("<I", 2**31) + b"WEBP" + b"C2PA" + struct.pack("<I", 2**30) + bytes(8),
     "webp-truncated": (DATA / "cawg-constrained.webp").read_bytes()[:-200],
     "random": random.Random(2).randbytes(5000),
