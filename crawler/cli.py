@@ -323,7 +323,9 @@ def testsites_list(as_json: bool) -> None:
         click.echo(f"{site.hostname} ({site.jurisdiction}): {site.description}")
         click.echo(f"  robots.txt: {site.robots}")
         for expected in site.expected:
-            click.echo(f"  {expected.outcome:<8} {expected.kind:<5} {expected.url}  [{expected.reason}]")
+            lawful = f"{expected.outcome} [{expected.reason}]" if expected.outcome else "not requested"
+            unlawful = f"{expected.unlawful_outcome} [{expected.unlawful_reason}]"
+            click.echo(f"  {expected.kind:<5} {expected.url}\n        lawful: {lawful}   unlawful-demo: {unlawful}")
 
 
 @testsites.command("fetch-photos")

@@ -109,6 +109,7 @@ class CrawlRecorder:
         """Record one decision with everything that explains it; returns its id."""
         decision_id = uuid.uuid4().hex
         kind = Kind(kind)
+        reasons = list({(r.code, r.detail): r for r in reasons}.values())  # the same evidence once
         self.counts[(kind.value, outcome.value)] += 1
         matched = list(decision.matched_rules) if decision else []
         citations = list(decision.citations) if decision else []

@@ -35,7 +35,7 @@ class StorePipeline(ImageStage):
                                                    f"cannot write to the image store: {error}"))
         stored = Reason("image", "image.stored",
                         f"{valid.format} {valid.width}x{valid.height}, {valid.byte_size} bytes, sha256 {valid.sha256[:12]}")
-        reasons = [*policy_for(self.crawler).policy_reasons(decision), stored]
+        reasons = [*policy_for(self.crawler).policy_reasons(decision), stored]  # fetch reasons are added by record()
         decision_id = self.record(item, Outcome.STORED, *reasons, decision=decision,
                                   obligations=item.extra.get("obligations", dict(decision.obligations)))
         recorder_for(self.crawler).image_stored(decision_id, item.url, item.page_url, valid.sha256, relative_path,

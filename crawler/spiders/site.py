@@ -120,17 +120,20 @@ class SiteSpider(Spider):
                                                     facts.self_hreflang)
             links, images = self._extract(response)
             reasons.append(Reason("page", "page.crawled", f"HTTP {response.status}, {len(links)} links, {len(images)} images"))
-            if facts.nofollow:
+            if facts.nofollow and not runtime.loaded.pack.follows_nofollow_links:
                 reasons.append(Reason("x-robots", "page.nofollow", f"nofollow: the page's {len(links)} links are not followed"))
                 links = []
         else:
             content_type = (response.headers.get("Content-Type") or b"unknown").decode("latin-1")
             reasons.append(Reason("page", "page.not_html", f"not an HTML page ({content_type}): nothing extracted"))
         request.meta[DECIDED_META] = True
+        fetch_decision = response.meta.get(FETCH_DECISION_META)
+        if fetch_decision is not None:
+            reasons = [*runtime.policy_reasons(fetch_decision), *reasons]
         decision_id = recorder.decide(
             Kind.PAGE, Outcome.CRAWLED, response.meta.get("redirect_urls", [response.url])[0],
             [*observation.reasons, *reasons], page_url=response.meta.get(PAGE_URL_META), final_url=response.url,
-            signals=observation.signals, jurisdiction=jurisdiction, decision=response.meta.get(FETCH_DECISION_META))
+            signals=observation.signals, jurisdiction=jurisdiction, decision=fetch_decision)
         recorder.page_crawled(decision_id, response.url, response.status, len(links), len(images))
         inherited = {JURISDICTION_META: jurisdiction, PAGE_FACTS_META: facts}
         for image_url in images:
