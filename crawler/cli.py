@@ -432,6 +432,58 @@ def policy_test(paths: tuple[str, ...], verbose: bool) -> None:
         sys.exit(1)
 
 
+@policy.command("explain")
+@click.argument("url")
+@click.option("--jurisdiction", metavar="CODE", default=None, help="Decide as if the site were in CODE (FR, US-IL, ...).")
+@click.option("--purpose", type=click.Choice(["fetch_page", "fetch_image", "collect_image", "face_template"]),
+              default=None, help="Explain one purpose only (default: what the crawler would ask).")
+@click.option("--page-url", metavar="URL", default=None, help="For an image: the page that embeds it.")
+@click.option("--policy", "policy_name", metavar="PACK", default=None, help="Rule pack (default: lawful).")
+@click.option("--rules", "rule_files", metavar="FILE", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--testsites", is_flag=True, help="Reach the test-site catalog's hostnames (served locally).")
+@click.option("--no-faces", is_flag=True, help="Do not run face detection on an image.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also show the rules that did not match and why.")
+def policy_explain(url: str, jurisdiction: str | None, purpose: str | None, page_url: str | None,
+                   policy_name: str | None, rule_files: tuple[str, ...], testsites: bool, no_faces: bool,
+                   as_json: bool, verbose: bool) -> None:
+    """Fetch URL (and its site's robots.txt, tdmrep.json, ai.txt) and show the signals, jurisdiction,
+    matching rules, decision, obligations and citations. Stores nothing."""
+    from crawler.explain import ExplainError, HttpFetcher, explain, explanation_dict, format_explanation
+    from policy.jurisdiction import is_known_code
+
+    env = _environment()
+    if jurisdiction and not is_known_code(jurisdiction):
+        raise UserError(f"unknown jurisdiction {jurisdiction!r}: use an ISO 3166 code (FR), a subdivision (US-IL), "
+                        "EU or UNKNOWN")
+    for target in (url, page_url):
+        if target:
+            _check_start_urls((target,))
+    loaded = _load_policy(_resolve(policy_name, "FAIRCRAWL_POLICY", env), rule_files, testsites)
+    token = _resolve(None, "FAIRCRAWL_PRODUCT_TOKEN", env)
+    stop = None
+    proxy = None
+    if testsites:
+        from crawler.testsites import build_catalog, photos_present
+        from crawler.testsites.server import serve_in_thread
+
+        if not photos_present():
+            raise UserError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
+        proxy, stop = serve_in_thread(build_catalog())
+    try:
+        result = explain(url, loaded, token, HttpFetcher(proxy), jurisdiction=jurisdiction, purpose=purpose,
+                         page_url=page_url, detect=not no_faces)
+    except ExplainError as error:
+        raise UserError(str(error)) from None
+    finally:
+        if stop is not None:
+            stop()
+    if as_json:
+        click.echo(json.dumps(explanation_dict(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_explanation(result, loaded, verbose))
+
+
 # -- places for what comes next ---------------------------------------------------------
 
 

@@ -96,34 +96,16 @@ class SiteFilesCache:
 
     async def _fetch_all(self, origin: Origin) -> SiteFiles:
         base = origin_text(origin)
-        robots_url = f"{base}/robots.txt"
-        robots = await self._robots(robots_url)
-        tdmrep_state, ai_txt_state = await asyncio.gather(
-            self._fetch(f"{base}/.well-known/tdmrep.json"), self._fetch(f"{base}/ai.txt"))
-        tdmrep = TdmRepFile.parse(tdmrep_state.body) if tdmrep_state.state == "found" and tdmrep_state.body is not None \
-            else None
-        ai_txt = AiTxt.parse(ai_txt_state.body) if ai_txt_state.state == "found" and ai_txt_state.body is not None else None
-        ttl = min(robots.cache_ttl_seconds,
-                  *(DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS if f.state == "unreachable" else DEFAULT_ROBOTS_TTL_SECONDS
-                    for f in (tdmrep_state, ai_txt_state)))
-        return SiteFiles(base, robots, robots_url, tdmrep, tdmrep_state, ai_txt, ai_txt_state, self.clock() + ttl)
+        robots, tdmrep_state, ai_txt_state = await asyncio.gather(
+            self._fetch(f"{base}/robots.txt"), self._fetch(f"{base}/.well-known/tdmrep.json"),
+            self._fetch(f"{base}/ai.txt"))
+        return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock())
 
-    async def _robots(self, robots_url: str) -> RobotsTxt:
-        fetched = await self._fetch(robots_url, allow_too_many_redirects=True)
-        if fetched.state == "found" and fetched.body is not None:
-            robots = RobotsTxt.parse(fetched.body)
-            if fetched.url != robots_url:
-                robots.status_note = fetched.note
-            return robots
-        if fetched.state == "absent":
-            return RobotsTxt.unavailable(fetched.note)
-        return RobotsTxt.unreachable(fetched.note)
-
-    async def _fetch(self, first_url: str, allow_too_many_redirects: bool = False) -> FetchedFile:
+    async def _fetch(self, first_url: str) -> FetchedFile:
         """GET a site file, following at most 5 redirects by hand (RFC 9309 §2.3.1.2)."""
         url = first_url
         redirects = 0
-        while True:
+        while True:  # the redirect rules are in next_step, shared with `policy explain`
             request = Request(
                 url, priority=1000, dont_filter=True,
                 meta={SITE_FILE_META: True, "dont_redirect": True, "dont_retry": True,
@@ -135,20 +117,52 @@ class SiteFilesCache:
                 return FetchedFile(url, "unreachable", None, f"request for {url} refused: {refused}")
             except Exception as error:  # noqa: BLE001 - every network failure fails closed
                 return FetchedFile(url, "unreachable", None, f"{describe_error(error)} (fetching {url})")
-            status = response.status
-            if 300 <= status < 400:
-                location = response.headers.get("Location")
-                if not location:
-                    return FetchedFile(url, "unreachable", None, f"HTTP {status} without Location at {url}")
-                redirects += 1
-                if redirects > ROBOTS_MAX_REDIRECTS:
-                    return FetchedFile(url, "absent", None,
-                                       f"more than {ROBOTS_MAX_REDIRECTS} redirects from {first_url}; treated as unavailable")
-                url = urljoin(url, location.decode("latin-1"))
-                continue
-            if 200 <= status < 300:
-                note = f"rules read from {url} after {redirects} redirects" if redirects else f"HTTP {status}"
-                return FetchedFile(url, "found", response.body, note)
-            if 400 <= status < 500:
-                return FetchedFile(url, "absent", None, f"HTTP {status}")
-            return FetchedFile(url, "unreachable", None, f"HTTP {status}")
+            location = response.headers.get("Location")
+            step = next_step(first_url, url, response.status, location.decode("latin-1") if location else None,
+                             response.body, redirects)
+            if isinstance(step, FetchedFile):
+                return step
+            url, redirects = step, redirects + 1
+
+
+def next_step(first_url: str, url: str, status: int, location: str | None, body: bytes,
+              redirects_so_far: int) -> FetchedFile | str:
+    """Classify one response to a site-file request: a final outcome, or the next URL to fetch.
+
+    2xx found, 4xx absent, 5xx (and anything else) unreachable; a redirect is
+    followed unless it would be the 6th, which makes the file unavailable
+    (RFC 9309 §2.3.1.2: "at least five").
+    """
+    if 300 <= status < 400:
+        if not location:
+            return FetchedFile(url, "unreachable", None, f"HTTP {status} without Location at {url}")
+        if redirects_so_far + 1 > ROBOTS_MAX_REDIRECTS:
+            return FetchedFile(url, "absent", None,
+                               f"more than {ROBOTS_MAX_REDIRECTS} redirects from {first_url}; treated as unavailable")
+        return urljoin(url, location)
+    if 200 <= status < 300:
+        note = f"rules read from {url} after {redirects_so_far} redirects" if redirects_so_far else f"HTTP {status}"
+        return FetchedFile(url, "found", body, note)
+    if 400 <= status < 500:
+        return FetchedFile(url, "absent", None, f"HTTP {status}")
+    return FetchedFile(url, "unreachable", None, f"HTTP {status}")
+
+
+def site_files_from(origin: str, robots: FetchedFile, tdmrep_file: FetchedFile, ai_txt: FetchedFile,
+                    now: float) -> SiteFiles:
+    """Assemble the parsed site files from three fetches (the crawl's and `policy explain`'s)."""
+    robots_url = f"{origin}/robots.txt"
+    if robots.state == "found" and robots.body is not None:
+        parsed = RobotsTxt.parse(robots.body)
+        if robots.url != robots_url:
+            parsed.status_note = robots.note
+    elif robots.state == "absent":
+        parsed = RobotsTxt.unavailable(robots.note)
+    else:
+        parsed = RobotsTxt.unreachable(robots.note)
+    tdmrep = TdmRepFile.parse(tdmrep_file.body) if tdmrep_file.state == "found" and tdmrep_file.body is not None else None
+    ai = AiTxt.parse(ai_txt.body) if ai_txt.state == "found" and ai_txt.body is not None else None
+    ttl = min(parsed.cache_ttl_seconds,
+              *(DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS if f.state == "unreachable" else DEFAULT_ROBOTS_TTL_SECONDS
+                for f in (tdmrep_file, ai_txt)))
+    return SiteFiles(origin, parsed, robots_url, tdmrep, tdmrep_file, ai, ai_txt, now + ttl)

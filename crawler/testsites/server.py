@@ -8,6 +8,10 @@ Plain requests with a ``Host`` header work too (``curl -H 'Host: ...'``).
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from twisted.internet.interfaces import IListeningPort
@@ -17,6 +21,37 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 from crawler.testsites.catalog import Catalog, Served
 
 
+class CatalogResponder:
+    """Finds the catalog's answer to a host and path (one place, for both servers below)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._bodies: dict[tuple[str, str], bytes] = {}
+        self._lock = threading.Lock()
+
+    def respond(self, host: str, path: str, query: str) -> tuple[Served | None, bytes]:
+        site = self.catalog.site(host)
+        served = None
+        if site is not None:
+            served = site.responses.get(f"{path}?{query}" if query else path) or site.responses.get(path)
+        if served is None:
+            return None, f"no such page on the test sites: {host}{path}\n".encode()
+        key = (host, path)
+        with self._lock:
+            if key not in self._bodies:
+                self._bodies[key] = served.content()
+            return served, self._bodies[key]
+
+
+def _target(uri: str, host_header: str) -> tuple[str, str, str]:
+    parts = urlsplit(uri)
+    if parts.scheme and parts.netloc:  # proxy form: GET http://host/path HTTP/1.1
+        host = parts.hostname or ""
+    else:
+        host = host_header.rsplit(":", 1)[0]
+    return host.lower(), parts.path or "/", parts.query
+
+
 class CatalogResource(Resource):
     """Answers every request from the catalog; unknown hosts and paths get 404."""
 
@@ -24,28 +59,15 @@ class CatalogResource(Resource):
 
     def __init__(self, catalog: Catalog) -> None:
         super().__init__()
-        self.catalog = catalog
-        self._bodies: dict[tuple[str, str], bytes] = {}
-
-    def _target(self, request: Request) -> tuple[str, str, str]:
-        uri = request.uri.decode("latin-1")
-        parts = urlsplit(uri)
-        if parts.scheme and parts.netloc:  # proxy form: GET http://host/path HTTP/1.1
-            host = parts.hostname or ""
-        else:
-            host = (request.getHeader("host") or "").rsplit(":", 1)[0]
-        return host.lower(), parts.path or "/", parts.query
+        self.responder = CatalogResponder(catalog)
 
     def render(self, request: Request) -> bytes | int:
-        host, path, query = self._target(request)
-        site = self.catalog.site(host)
-        served: Served | None = None
-        if site is not None:
-            served = site.responses.get(f"{path}?{query}" if query else path) or site.responses.get(path)
-        if site is None or served is None:
+        host, path, query = _target(request.uri.decode("latin-1"), request.getHeader("host") or "")
+        served, body = self.responder.respond(host, path, query)
+        if served is None:
             request.setResponseCode(404)
             request.setHeader("content-type", "text/plain; charset=utf-8")
-            return f"no such page on the test sites: {host}{path}\n".encode()
+            return body
         if served.abort:
             request.transport.abortConnection()  # type: ignore[union-attr]
             return NOT_DONE_YET
@@ -55,10 +77,7 @@ class CatalogResource(Resource):
         request.setHeader("content-type", served.content_type)
         for name, value in served.headers:
             request.responseHeaders.addRawHeader(name, value)
-        key = (host, path)
-        if key not in self._bodies:
-            self._bodies[key] = served.content()
-        return self._bodies[key]
+        return body
 
 
 def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> IListeningPort:
@@ -70,3 +89,42 @@ def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> ILi
     site.log = lambda request: None  # no access log: keeps a crawl's output readable
     return reactor.listenTCP(  # type: ignore[attr-defined]
         port, site, interface=interface)
+
+
+def serve_in_thread(catalog: Catalog) -> tuple[str, Callable[[], None]]:
+    """Serve the catalog from a stdlib server on a daemon thread (for commands that run no reactor).
+
+    Returns the proxy URL and a function that stops the server.
+    """
+    responder = CatalogResponder(catalog)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            host, path, query = _target(self.path, self.headers.get("Host", ""))
+            served, body = responder.respond(host, path, query)
+            if served is not None and served.abort:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(served.status if served else 404)
+            if served and served.location:
+                self.send_header("Location", served.location)
+            self.send_header("Content-Type", served.content_type if served else "text/plain; charset=utf-8")
+            for name, value in served.headers if served else ():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="testsites", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+
+    return f"http://127.0.0.1:{server.server_address[1]}", stop
