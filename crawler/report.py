@@ -32,6 +32,7 @@ def _run_dict(run: CrawlRun) -> dict[str, Any]:
         "id": run.id, "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "status": run.status, "finish_reason": run.finish_reason, "policy": run.policy_name,
+        "policy_description": run.policy_description,
         "policy_revision": run.policy_revision, "product_token": run.product_token,
         "testsites": run.testsites, "start_urls": run.start_urls, "stats": run.stats or {},
     }
@@ -54,7 +55,8 @@ def build_report(database: Database, run_id: str) -> dict[str, Any]:
             "summary": {f"{kind}/{outcome}": n for (kind, outcome), n in sorted(counts.items())},
             "sites": [
                 {"origin": s.origin, "robots_url": s.robots_url, "robots": s.robots_availability,
-                 "note": s.robots_note, "crawl_delay_seconds": s.crawl_delay_seconds}
+                 "note": s.robots_note, "crawl_delay_seconds": s.crawl_delay_seconds,
+                 "tdmrep": s.tdmrep_state, "ai_txt": s.ai_txt_state}
                 for s in sites
             ],
             "decisions": [
@@ -64,7 +66,8 @@ def build_report(database: Database, run_id: str) -> dict[str, Any]:
                     "decided_at": d.decided_at.isoformat(), "policy_revision": d.policy_revision,
                     "jurisdiction": d.jurisdiction, "jurisdiction_source": d.jurisdiction_source,
                     "signals": d.signals, "matched_rules": d.matched_rules, "effect": d.effect,
-                    "obligations": d.obligations, "citations": d.citations,
+                    "obligations": d.obligations, "citations": d.citations, "breaches": d.breaches or [],
+                    "policy_summary": d.policy_summary,
                     **({"sha256": stored[d.id].sha256} if d.id in stored else {}),
                 }
                 for d in decisions
@@ -102,11 +105,31 @@ def format_summary(report: dict[str, Any], show: int = 10) -> str:
         for site in report["sites"]:
             delay = f", Crawl-delay {site['crawl_delay_seconds']:g}s" if site["crawl_delay_seconds"] else ""
             lines.append(f"    {site['origin']:<36} {site['robots']}: {site['note']}{delay}")
+    breaches = Counter(b for d in report["decisions"] for b in d.get("breaches") or [])
+    if breaches:
+        lines.append(f"  provisions breached (pack {run['policy']!r}; decisions that breach each):")
+        for provision, count in breaches.most_common():
+            lines.append(f"    {count:>4}  {provision}")
     not_taken = [d for d in report["decisions"] if d["outcome"] in {"refused", "failed"}]
     if not_taken:
         lines.append(f"  refused and failed ({len(not_taken)}; first {min(show, len(not_taken))}):")
         for decision in not_taken[:show]:
-            last = decision["reasons"][-1] if decision["reasons"] else {"code": "?", "detail": ""}
             lines.append(f"    {decision['outcome']:<7} {decision['kind']:<5} {decision['url']}")
-            lines.append(f"            {last['code']}: {last['detail']}")
+            lines.append(f"            {_why(decision)}")
     return "\n".join(lines)
+
+
+_NEUTRAL_CODES = {"robots.allowed", "robots.unavailable", "page.crawled", "faces.none"}
+
+
+def _why(decision: dict[str, Any]) -> str:
+    """The evidence that mattered and the rule that decided, on one line."""
+    reasons = decision["reasons"]
+    if decision["outcome"] == "failed" and reasons:
+        return f"{reasons[-1]['code']}: {reasons[-1]['detail']}"
+    evidence = next((r for r in reasons if r["source"] not in ("policy",) and r["code"] not in _NEUTRAL_CODES), None)
+    summary = decision.get("policy_summary") or ""
+    if evidence is None:
+        last = reasons[-1] if reasons else {"code": "?", "detail": ""}
+        return f"{last['code']}: {last['detail']}"
+    return f"{evidence['code']}: {evidence['detail']}" + (f" -> {summary}" if summary else "")

@@ -57,6 +57,13 @@ def catalog_crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
     return crawl(workdir, f"sqlite:///{workdir}/faircrawl.db", "--testsites")
 
 
+@pytest.fixture(scope="session")
+def unlawful_crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
+    """The same catalog crawled under the unlawful-demo pack."""
+    workdir = tmp_path_factory.mktemp("unlawful-crawl")
+    return crawl(workdir, f"sqlite:///{workdir}/faircrawl.db", "--testsites", "--policy", "unlawful-demo")
+
+
 def _postgres_url() -> str:
     return os.environ.get("FAIRCRAWL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 

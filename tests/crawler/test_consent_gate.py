@@ -1,8 +1,9 @@
-"""The robots gate's cache and redirect handling, with the network and the clock swapped.
+"""The consent gate's site-file cache and redirect handling, with the network and the clock swapped.
 
-The engine below answers robots.txt requests from a table (the network is the
-external thing faked here); everything else is the real gate, the real
-recorder and a real SQLite database.
+The engine below answers robots.txt, tdmrep.json and ai.txt requests from a
+table (the network is the external thing faked here; unknown URLs get 404);
+everything else is the real gate, the real lawful pack, the real recorder and
+a real SQLite database.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from crawler.gates.robots import RobotsGate
+from crawler.gates.consent import ConsentGate
 from crawler.recording import create_run, recorder_for
 from storage import Database
 
@@ -32,7 +33,7 @@ class TableNetwork:
     async def download_async(self, request: Request) -> Response:
         self.fetched.append(request.url)
         await asyncio.sleep(0)
-        answer = self.answers[request.url]
+        answer = self.answers.get(request.url, (404, {}, b"not found"))
         if isinstance(answer, Exception):
             raise answer
         status, headers, body = answer
@@ -58,7 +59,7 @@ def gate_setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     db_url = f"sqlite:///{tmp_path}/g.db"
     database = Database(db_url)
     database.upgrade()
-    create_run(database, "run1", "lawful", "faircrawl", False, [])
+    create_run(database, "run1", "lawful", "lawful@test", "faircrawl", False, [])
     crawler = get_crawler(settings_dict={
         "FAIRCRAWL_DB": db_url, "FAIRCRAWL_RUN_ID": "run1", "FAIRCRAWL_RUN_CREATED": True,
         "FAIRCRAWL_STORE": str(tmp_path / "img"), "FAIRCRAWL_PRODUCT_TOKEN": "faircrawl",
@@ -66,7 +67,8 @@ def gate_setup(tmp_path: Path):  # type: ignore[no-untyped-def]
         "FAIRCRAWL_SPILL_DIR": str(tmp_path),
     })
     clock = Clock()
-    gate = RobotsGate(crawler, clock=clock)
+    gate = ConsentGate(crawler)
+    gate.runtime.site_files.clock = clock
 
     def attach(answers: dict[str, Any]) -> TableNetwork:
         network = TableNetwork(answers)
@@ -78,7 +80,11 @@ def gate_setup(tmp_path: Path):  # type: ignore[no-untyped-def]
     recorder_for(crawler).writer.close()
 
 
-def allowed(gate: RobotsGate, url: str) -> bool:
+def robots_fetches(network: TableNetwork) -> list[str]:
+    return [u for u in network.fetched if u.endswith("/robots.txt")]
+
+
+def allowed(gate: ConsentGate, url: str) -> bool:
     try:
         asyncio.run(gate.process_request(Request(url)))
     except IgnoreRequest:
@@ -95,10 +101,10 @@ def test_cache_is_reused_within_24_hours_and_refetched_after(gate_setup) -> None
     assert allowed(gate, "http://a.example/yes") and not allowed(gate, "http://a.example/no/x")
     clock.now += 23 * 3600
     assert allowed(gate, "http://a.example/yes2")
-    assert network.fetched == ["http://a.example/robots.txt"]
+    assert robots_fetches(network) == ["http://a.example/robots.txt"]
     clock.now += 2 * 3600
     allowed(gate, "http://a.example/yes3")
-    assert network.fetched == ["http://a.example/robots.txt"] * 2
+    assert robots_fetches(network) == ["http://a.example/robots.txt"] * 2
 
 
 def test_cache_key_is_scheme_host_and_port(gate_setup) -> None:  # type: ignore[no-untyped-def]
@@ -111,7 +117,7 @@ def test_cache_key_is_scheme_host_and_port(gate_setup) -> None:  # type: ignore[
     assert not allowed(gate, "https://a.example/x")
     assert allowed(gate, "http://a.example:8080/no/x")
     assert allowed(gate, "http://A.EXAMPLE:80/y")  # same origin as http://a.example
-    assert len(network.fetched) == 3
+    assert len(robots_fetches(network)) == 3
 
 
 def test_unreachable_is_disallow_and_retried_after_an_hour(gate_setup) -> None:  # type: ignore[no-untyped-def]
@@ -120,11 +126,11 @@ def test_unreachable_is_disallow_and_retried_after_an_hour(gate_setup) -> None: 
     assert not allowed(gate, "http://b.example/")
     clock.now += 3599
     assert not allowed(gate, "http://b.example/")
-    assert len(network.fetched) == 1
+    assert len(robots_fetches(network)) == 1
     network.answers["http://b.example/robots.txt"] = OK
     clock.now += 2
     assert allowed(gate, "http://b.example/")
-    assert len(network.fetched) == 2
+    assert len(robots_fetches(network)) == 2
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
@@ -143,7 +149,7 @@ def test_five_redirects_are_followed_and_apply_to_the_first_host(gate_setup) -> 
     network = attach(answers)
     assert not allowed(gate, "http://d.example/private/x")
     assert allowed(gate, "http://d.example/public")
-    assert len(network.fetched) == 6
+    assert len([u for u in network.fetched if "/r" in u.split("example")[1] or u.endswith("robots.txt")]) == 6
 
 
 def test_a_sixth_redirect_means_unavailable(gate_setup) -> None:  # type: ignore[no-untyped-def]
@@ -165,7 +171,8 @@ def test_concurrent_requests_share_one_fetch(gate_setup) -> None:  # type: ignor
         await asyncio.gather(*(gate.process_request(Request(f"http://g.example/{n}")) for n in range(20)))
 
     asyncio.run(many())
-    assert network.fetched == ["http://g.example/robots.txt"]
+    assert sorted(network.fetched) == ["http://g.example/.well-known/tdmrep.json", "http://g.example/ai.txt",
+                                       "http://g.example/robots.txt"]
 
 
 def test_crawl_delay_sets_the_hosts_download_slot(gate_setup) -> None:  # type: ignore[no-untyped-def]
@@ -179,3 +186,20 @@ def test_a_crawl_delay_beyond_the_limit_refuses_the_host(gate_setup) -> None:  #
     gate, _clock, attach = gate_setup
     attach({"http://i.example/robots.txt": (200, {}, b"User-agent: *\nCrawl-delay: 3600\n")})
     assert not allowed(gate, "http://i.example/")
+
+
+def test_an_unreachable_tdmrep_file_assumes_a_reservation_for_images(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    attach({"http://j.example/robots.txt": OK, "http://j.example/.well-known/tdmrep.json": (503, {}, b"")})
+    assert allowed(gate, "http://j.example/page.html")  # pages are not mined
+    image = Request("http://j.example/a.jpg", meta={"faircrawl_kind": "image"})
+    with pytest.raises(IgnoreRequest, match="tdm-rights-reserved"):
+        asyncio.run(gate.process_request(image))
+
+
+def test_an_unreachable_ai_txt_assumes_a_refusal_for_images(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, _clock, attach = gate_setup
+    attach({"http://k.example/robots.txt": OK, "http://k.example/ai.txt": ConnectionResetError("reset")})
+    image = Request("http://k.example/a.jpg", meta={"faircrawl_kind": "image"})
+    with pytest.raises(IgnoreRequest, match="ai-txt-disallows-training"):
+        asyncio.run(gate.process_request(image))
