@@ -264,13 +264,23 @@ def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bo
 @click.option("--store", metavar="DIR", default=None, help="Folder for image files (FAIRCRAWL_STORE).")
 @click.option("--report", "report_path", metavar="FILE", default="var/demo-report.json", show_default=True)
 def demo(db: str | None, store: str | None, report_path: str) -> None:
-    """Serve the test sites, crawl them all under the lawful policy, print what was taken and why."""
-    click.echo("faircrawl demo: crawling the test-site catalog (served on 127.0.0.1) under the lawful policy")
-    outcome = run_crawl([], testsites=True, db=db, store=store, report_path=report_path)
-    click.echo(outcome["summary_text"])
-    click.echo(f"full report: {report_path}   |   again later: faircrawl report {outcome['run_id']}")
-    if outcome["status"] != "finished":
-        sys.exit(1)
+    """Serve the test sites, crawl them under the lawful pack and under the unlawful-demo pack, compare."""
+    from crawler.demo import DemoError, format_comparison, run_demo
+    from crawler.testsites import photos_present
+
+    env = _environment()
+    if not photos_present():
+        raise UserError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
+    db_url = _resolve(db, "FAIRCRAWL_DB", env)
+    _open_database(db_url)  # a clear error now rather than inside a crawl
+    try:
+        outcome = run_demo(db_url, _resolve(store, "FAIRCRAWL_STORE", env), Path(report_path))
+    except DemoError as error:
+        raise UserError(str(error)) from None
+    click.echo("")
+    click.echo(format_comparison(outcome["comparison"]))
+    click.echo(f"\nfull report: {report_path}   |   each run: faircrawl report {outcome['lawful']['run']['id']}  /  "
+               f"faircrawl report {outcome['unlawful']['run']['id']}")
 
 
 # -- test sites -----------------------------------------------------------------
