@@ -25,25 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.procstats import Measured, run_measured
 from benchmarks.site import ensure_site
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/, where the `faircrawl` script lives
 TARGET_RATIO = 0.9
+NOISY_SHARE = 0.2  # other load above this share of one CPU over the run gets a warning
 
 
 class BenchmarkError(RuntimeError):
     """A crawl or the server failed; the message says which and where its log is."""
-
-
-@dataclass(frozen=True)
-class Measured:
-    returncode: int
-    wall: float
-    peak_rss_mib: float
-    cpu: float
-    server_cpu: float
-    steal: float
 
 
 @dataclass(frozen=True)
@@ -52,52 +44,17 @@ class Result:
     responses: int  # downloader/response_count
     elapsed: float  # Scrapy-side: start_time to spider close
     rate: float  # responses / elapsed
-    wall: float  # the whole subprocess, start-up and report writing included
-    peak_rss_mib: float  # the subprocess's ru_maxrss
-    cpu: float  # the subprocess's user + system seconds
-    server_cpu: float  # what serving this crawl cost the server (saturated server = unfair numbers)
-    steal: float  # CPU seconds the hypervisor took from this machine meanwhile (noise indicator)
+    wall: float
+    peak_rss_mib: float
+    tree_rss_mib: float
+    cpu: float
+    server_cpu: float  # near elapsed would mean the server, not the crawler, set the pace
+    other_load: float
 
     @classmethod
-    def of(cls, tool: str, responses: int, elapsed: float, measured: Measured) -> Result:
-        return cls(tool, responses, elapsed, responses / elapsed if elapsed else 0.0, measured.wall,
-                   measured.peak_rss_mib, measured.cpu, measured.server_cpu, measured.steal)
-
-
-def steal_seconds() -> float:
-    """CPU time stolen by the hypervisor from all CPUs since boot (Linux /proc/stat); NaN elsewhere."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    except OSError:
-        return float("nan")
-    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process, from /proc (Linux); NaN elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def run_measured(command: list[str], log_path: Path, server_pid: int, env: dict[str, str] | None = None) -> Measured:
-    """Run ``command`` to completion; os.wait4 gives this child's own rusage (peak RSS, CPU)."""
-    server_before, steal_before = cpu_seconds(server_pid), steal_seconds()
-    started = time.perf_counter()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-    wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen
-    return Measured(process.returncode, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime,
-                    cpu_seconds(server_pid) - server_before, steal_seconds() - steal_before)
+    def of(cls, tool: str, responses: int, elapsed: float, m: Measured) -> Result:
+        return cls(tool, responses, elapsed, responses / elapsed if elapsed else 0.0, m.wall,
+                   m.peak_rss_mib, m.tree_rss_mib, m.cpu, m.server_cpu, m.other_load)
 
 
 def _failed(tool: str, why: str, log_path: Path) -> BenchmarkError:
@@ -117,12 +74,12 @@ def crawl_plain(start_url: str, work: Path, concurrency: int, server_pid: int, e
     stats_path, log_path = work / "plain-stats.json", work / "plain.log"
     command = [sys.executable, "-m", "benchmarks.plain_scrapy_spider", start_url,
                "--store", str(work / "images"), "--stats", str(stats_path), "--concurrency", str(concurrency)]
-    measured = run_measured(command, log_path, server_pid)
+    measured = run_measured(command, ROOT, log_path, server_pid)
     if measured.returncode != 0 or not stats_path.exists():
         raise _failed("plain Scrapy", f"exit status {measured.returncode}", log_path)
     stats: dict[str, Any] = json.loads(stats_path.read_text())
-    _check_counts("plain Scrapy", {"images": stats.get("item_scraped_count", 0), "pages": stats.get("bench/pages", 0),
-                                   "responses": stats.get("downloader/response_count", 0)}, expected)
+    _check_counts("plain Scrapy", {"images": stats.get("item_scraped_count", 0),
+                                   "pages": stats.get("bench/pages", 0)}, expected)
     return Result.of("plain Scrapy", stats["downloader/response_count"], stats["elapsed_time_seconds"], measured)
 
 
@@ -133,13 +90,13 @@ def crawl_faircrawl(start_url: str, work: Path, concurrency: int, server_pid: in
                "--concurrency", str(concurrency), "--db", f"sqlite:///{work / 'bench.db'}",
                "--store", str(work / "images"), "--report", str(report_path)]
     env = {**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"}
-    measured = run_measured(command, log_path, server_pid, env)
+    measured = run_measured(command, ROOT, log_path, server_pid, env)
     if measured.returncode != 0 or not report_path.exists():
         raise _failed("faircrawl", f"exit status {measured.returncode}", log_path)
     report: dict[str, Any] = json.loads(report_path.read_text())
     stats, summary = report["run"]["stats"], report["summary"]
-    _check_counts("faircrawl", {"images": summary.get("image/stored", 0), "pages": summary.get("page/crawled", 0),
-                                "responses": stats.get("responses", 0)}, expected)
+    _check_counts("faircrawl", {"images": summary.get("image/stored", 0),
+                                "pages": summary.get("page/crawled", 0)}, expected)
     return Result.of("faircrawl", stats["responses"], stats["elapsed_seconds"], measured)
 
 
@@ -174,17 +131,47 @@ def median_result(results: list[Result]) -> Result:
         return statistics.median(getattr(r, field) for r in results)
 
     return Result(results[0].tool, round(med("responses")), med("elapsed"), med("rate"), med("wall"),
-                  med("peak_rss_mib"), med("cpu"), med("server_cpu"), med("steal"))
+                  med("peak_rss_mib"), med("tree_rss_mib"), med("cpu"), med("server_cpu"), med("other_load"))
 
 
 def format_table(rows: list[Result]) -> str:
-    header = (f"{'tool':<14} {'responses':>9} {'elapsed s':>9} {'responses/s':>11} {'wall s':>7} "
-              f"{'peak RSS MiB':>12} {'CPU s':>6} {'server CPU s':>12}")
+    header = (f"{'tool':<13} {'responses':>9} {'elapsed s':>9} {'responses/s':>11} {'wall s':>7} "
+              f"{'peak RSS MiB':>12} {'tree RSS MiB':>12} {'CPU s':>6} {'server CPU s':>12}")
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r.tool:<14} {r.responses:>9} {r.elapsed:>9.2f} {r.rate:>11.1f} {r.wall:>7.2f} "
-                     f"{r.peak_rss_mib:>12.1f} {r.cpu:>6.2f} {r.server_cpu:>12.2f}")
+        lines.append(f"{r.tool:<13} {r.responses:>9} {r.elapsed:>9.2f} {r.rate:>11.1f} {r.wall:>7.2f} "
+                     f"{r.peak_rss_mib:>12.1f} {r.tree_rss_mib:>12.1f} {r.cpu:>6.2f} {r.server_cpu:>12.2f}")
     return "\n".join(lines)
+
+
+def run_all(args: argparse.Namespace, site: Path, expected: dict[str, int]) -> dict[str, list[Result]]:
+    """Both crawlers, ``args.repeat`` times each, alternating which goes first; the server lives throughout."""
+    crawlers = {"plain Scrapy": crawl_plain, "faircrawl": crawl_faircrawl}
+    results: dict[str, list[Result]] = {name: [] for name in crawlers}
+    server_dir = Path(tempfile.mkdtemp(prefix="faircrawl-bench-server-"))
+    server, port = start_server(site, server_dir / "server.log")
+    start_url = f"http://127.0.0.1:{port}/p/0.html"
+    print(f"serving on 127.0.0.1:{port} (pid {server.pid}); concurrency {args.concurrency}, repeat {args.repeat}")
+    try:
+        for run in range(args.repeat):
+            for name in list(crawlers) if run % 2 == 0 else list(reversed(crawlers)):
+                work = Path(tempfile.mkdtemp(prefix=f"faircrawl-bench-{name.split()[0].lower()}-"))
+                try:
+                    r = crawlers[name](start_url, work, args.concurrency, server.pid, expected)
+                finally:
+                    if not args.keep:
+                        shutil.rmtree(work, ignore_errors=True)
+                results[name].append(r)
+                print(f"  run {run + 1}/{args.repeat} {name:<12} {r.responses} responses in {r.elapsed:.2f}s "
+                      f"= {r.rate:.1f}/s (wall {r.wall:.2f}s, {r.peak_rss_mib:.0f} MiB, "
+                      f"other load {r.other_load:.1f} CPU s)" + (f"  [kept {work}]" if args.keep else ""))
+                if r.other_load > NOISY_SHARE * r.wall:
+                    print(f"  !!! other processes (or the hypervisor) took {r.other_load:.1f} CPU s during this "
+                          f"{r.wall:.0f} s run: figures are noisy; compare the per-run ratios !!!")
+    finally:
+        stop_server(server)
+        shutil.rmtree(server_dir, ignore_errors=True)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,50 +181,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool, alternating order; medians reported")
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (logs, db, images)")
+    parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (log, db, images)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     site = ensure_site(args.pages, args.images_per_page, args.seed)
-    images = args.pages * args.images_per_page
-    expected = {"pages": args.pages, "images": images, "responses": args.pages + images + 1}  # +1: robots.txt
-    print(f"site: {site} ({args.pages} pages, {images} images; ready in {time.perf_counter() - started:.1f}s)")
-    crawlers = {"plain Scrapy": crawl_plain, "faircrawl": crawl_faircrawl}
-    results: dict[str, list[Result]] = {name: [] for name in crawlers}
-    server_log = Path(tempfile.mkdtemp(prefix="faircrawl-bench-server-")) / "server.log"
-    server, port = start_server(site, server_log)
-    start_url = f"http://127.0.0.1:{port}/p/0.html"
-    print(f"serving on 127.0.0.1:{port} (pid {server.pid}); concurrency {args.concurrency}, repeat {args.repeat}")
+    expected = {"pages": args.pages, "images": args.pages * args.images_per_page}
+    print(f"site: {site} ({expected['pages']} pages, {expected['images']} images; "
+          f"ready in {time.perf_counter() - started:.1f}s)")
     try:
-        for run in range(args.repeat):
-            order = list(crawlers) if run % 2 == 0 else list(reversed(crawlers))
-            for name in order:
-                work = Path(tempfile.mkdtemp(prefix=f"faircrawl-bench-{name.split()[0].lower()}-"))
-                try:
-                    result = crawlers[name](start_url, work, args.concurrency, server.pid, expected)
-                finally:
-                    if not args.keep:
-                        shutil.rmtree(work, ignore_errors=True)
-                results[name].append(result)
-                print(f"  run {run + 1}/{args.repeat} {name:<13} {result.responses} responses in "
-                      f"{result.elapsed:.2f}s = {result.rate:.1f}/s (wall {result.wall:.2f}s, "
-                      f"{result.peak_rss_mib:.0f} MiB, CPU stolen by the host {result.steal:.1f}s)"
-                      + (f"  [kept {work}]" if args.keep else ""))
+        results = run_all(args, site, expected)
     except BenchmarkError as error:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 1
-    finally:
-        stop_server(server)
-        shutil.rmtree(server_log.parent, ignore_errors=True)
 
     plain, fair = median_result(results["plain Scrapy"]), median_result(results["faircrawl"])
     label = f"medians of {args.repeat} runs" if args.repeat > 1 else "one run"
-    print(f"\n{label}; responses/s = responses / Scrapy-side elapsed; CPU s and RSS are the crawler process's")
+    print(f"\n{label}; responses/s = responses / Scrapy-side elapsed; peak RSS = largest process, "
+          "tree RSS = crawler + its worker processes; CPU s includes reaped workers")
     print(format_table([plain, fair]))
     ratio = fair.rate / plain.rate if plain.rate else 0.0
     verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
     print(f"\nfaircrawl / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
-    if args.repeat > 1:  # each run's pair ran back to back: its ratio is immune to the machine's drift
+    if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
         paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results["faircrawl"], strict=True)]
         print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
     return 0

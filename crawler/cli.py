@@ -162,6 +162,9 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         overrides["CONCURRENT_REQUESTS"] = concurrency
         overrides["CONCURRENT_REQUESTS_PER_DOMAIN"] = max(1, concurrency // 2)
     status, finish_reason = _run_scrapy(start_urls, overrides)
+    from crawler.recording import finish_run
+
+    finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
 
     from crawler.report import build_report, format_summary
 

@@ -218,14 +218,15 @@ def create_run(database: Database, run_id: str, policy_name: str, policy_revisio
         ))
 
 
-def finish_run(database: Database, run_id: str, status: str, reason: str, stats: dict[str, Any]) -> None:
+def finish_run(database: Database, run_id: str, status: str, reason: str, stats: dict[str, Any] | None,
+               only_if_running: bool = False) -> None:
     with database.session() as session, session.begin():
         run = session.get(CrawlRun, run_id)
-        if run is not None:
+        if run is not None and not (only_if_running and run.status != "running"):
             run.finished_at = now()
             run.status = status
             run.finish_reason = reason
-            run.stats = stats
+            run.stats = stats if stats is not None else run.stats
 
 
 def _jsonable(signals: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ GROUPS: dict[str, frozenset[str]] = {
     "EU": EU_MEMBERS,
     "EEA": EU_MEMBERS | {"IS", "LI", "NO"},
 }
+#: ccTLDs sold and used worldwide as generic names: they say nothing about a site's country.
+GENERIC_USE_CCTLDS = frozenset({"AI", "CO", "FM", "GG", "IO", "LY", "ME", "TV", "WS"})
 #: ccTLDs whose label is not the ISO 3166 code.
 CCTLD_EXCEPTIONS = {"UK": "GB", "EU": "EU"}
 #: ISO 3166-1 alpha-2 codes, so lint can catch a typo such as "FRA".
@@ -64,7 +66,7 @@ def is_known_code(code: str) -> bool:
 def jurisdiction_matches(actual: str, named: str) -> bool:
     """Does the rule's ``named`` jurisdiction cover the resolved ``actual`` one?
 
-    ``US`` covers ``US-IL``; ``EU`` covers every member state and ``EU`` itself;
+    ``US`` covers ``US-IL``; ``EU`` covers every member state and ``EU`` itself, ``EEA`` covers ``EU`` too;
     ``UK`` is ``GB``; ``*`` covers everything, UNKNOWN included.
     """
     actual, named = actual.upper(), named.upper()
@@ -73,7 +75,7 @@ def jurisdiction_matches(actual: str, named: str) -> bool:
     if named == ANY or actual == named:
         return True
     if named in GROUPS:
-        return actual.split("-")[0] in GROUPS[named] or actual == named
+        return actual.split("-")[0] in GROUPS[named] or (actual in GROUPS and GROUPS[actual] <= GROUPS[named])
     return actual.startswith(named + "-") and not _SUBDIVISION.match(named)
 
 
@@ -135,6 +137,8 @@ def from_cctld(host: str) -> Jurisdiction | None:
     if not suffix:
         return None
     label = suffix.rsplit(".", 1)[-1].upper()
+    if label in GENERIC_USE_CCTLDS and "." not in suffix:
+        return None  # .io or .ai alone; a second-level suffix such as .co.uk still counts
     code = CCTLD_EXCEPTIONS.get(label, label)
     if len(label) == 2 and (code in ISO_COUNTRIES or code in GROUPS):
         return Jurisdiction(code, "cctld", f"country-code top-level domain .{suffix}")

@@ -42,34 +42,34 @@ def load_yaml_with_lines(path: Path) -> tuple[Any, dict[PathKey, int]]:
     lines: dict[PathKey, int] = {}
     if node is None:
         return None, lines
-    return _build(node, (), lines, path), lines
+    loader = yaml.SafeLoader("")
+    try:
+        return _build(node, (), lines, path, loader), lines
+    finally:
+        loader.dispose()
 
 
-def _build(node: yaml.Node, where: PathKey, lines: dict[PathKey, int], path: Path) -> Any:
+def _build(node: yaml.Node, where: PathKey, lines: dict[PathKey, int], path: Path, loader: yaml.SafeLoader) -> Any:
     lines[where] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, path)
+            key = _scalar(key_node, path, loader)
             if key in result:
                 raise PolicyFileError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}",
                                       "each key may appear once in a mapping")
-            result[key] = _build(value_node, (*where, key), lines, path)
+            result[key] = _build(value_node, (*where, key), lines, path, loader)
             lines[(*where, key)] = key_node.start_mark.line + 1  # errors point at the key
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*where, index), lines, path) for index, item in enumerate(node.value)]
-    return _scalar(node, path)
+        return [_build(item, (*where, index), lines, path, loader) for index, item in enumerate(node.value)]
+    return _scalar(node, path, loader)
 
 
-def _scalar(node: yaml.Node, path: Path) -> Any:
+def _scalar(node: yaml.Node, path: Path, loader: yaml.SafeLoader) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise PolicyFileError(path, node.start_mark.line + 1, "a mapping key must be a plain value")
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node)
-    finally:
-        loader.dispose()
+    return loader.construct_object(node)
 
 
 def line_of(lines: dict[PathKey, int], where: PathKey) -> int:

@@ -142,7 +142,8 @@ def load_policy(name_or_path: str | Path = DEFAULT_PACK, extra_rule_files: list[
     sites = SiteRegistry.load(sites_paths)
     terms = TermsRegistry.load(terms_paths)
     digest = hashlib.sha256()
-    for path in [*pack.rule_files, *sites_paths, *terms_paths]:
+    pack_meta = [resolve_pack(name_or_path) / "pack.yaml"] if (resolve_pack(name_or_path) / "pack.yaml").exists() else []
+    for path in [*pack_meta, *pack.rule_files, *sites_paths, *terms_paths]:
         digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes())
     return LoadedPolicy(pack, sites, terms, f"{pack.name}@{digest.hexdigest()[:16]}", pack.engine())
 
@@ -150,7 +151,19 @@ def load_policy(name_or_path: str | Path = DEFAULT_PACK, extra_rule_files: list[
 # -- one file -------------------------------------------------------------------
 
 
+def _display(path: Path) -> str:
+    """A short path for messages: relative to the working folder or to the project, if it is under one."""
+    resolved = Path(path).resolve()
+    for base in (Path.cwd(), RULES_DIR.parent.parent):
+        try:
+            return str(resolved.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
+
+
 def _read_rule_file(path: Path) -> tuple[list[Rule], list[LintIssue]]:
+    path = Path(_display(path)) if not Path(_display(path)).is_absolute() and Path(_display(path)).exists() else path
     try:
         document, lines = load_yaml_with_lines(path)
     except PolicyFileError as error:
@@ -243,7 +256,8 @@ def _semantic_lint(rules: list[Rule]) -> list[LintIssue]:
                                       for j in rule.jurisdictions):
             issue(rule, "error", "can never match: every jurisdiction it names is also excepted", "", "except_jurisdiction")
         if not rule.citations:
-            issue(rule, "error", "no citations", "cite the instrument and article, e.g. 'GDPR Art. 9(1)' or 'RFC 9309 §2.3.1.4'")
+            issue(rule, "error", "no citations", "cite the instrument and article, e.g. 'GDPR Art. 9(1)' or 'RFC 9309 §2.3.1.4'",
+                  "citations")
         if rule.effect == "deny" and rule.obligations.get("templates") == "persist":
             issue(rule, "warning", "a deny rule obliging 'persist' has no effect: obligations combine strictest-first")
         _lint_conditions(rule, issue)
@@ -311,7 +325,7 @@ def _lint_shadowing(rules: list[Rule], issue: Any) -> None:
         for allow in (r for r in rules if r.effect == "allow"):
             if not set(allow.purposes) <= set(deny.purposes):
                 continue
-            covered = not deny.jurisdictions or (allow.jurisdictions and all(
+            covered = not deny.jurisdictions or "*" in deny.jurisdictions or (allow.jurisdictions and all(
                 any(jurisdiction_matches(j, d) for d in deny.jurisdictions) for j in allow.jurisdictions))
             if covered:
                 issue(allow, "error", f"can never take effect: deny rule {deny.id!r} ({deny.source}) always matches "

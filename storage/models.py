@@ -122,7 +122,7 @@ class DecisionRecord(Base):
     reasons: Mapped[list[Any]]
     policy_revision: Mapped[str] = mapped_column(String(64))
     jurisdiction: Mapped[str | None] = mapped_column(String(16))
-    jurisdiction_source: Mapped[str | None] = mapped_column(String(64))
+    jurisdiction_source: Mapped[str | None] = mapped_column(Text)
     signals: Mapped[dict[str, Any]]
     matched_rules: Mapped[list[Any]]
     effect: Mapped[str] = mapped_column(String(8))  # allow | deny

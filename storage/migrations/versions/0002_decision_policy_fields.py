@@ -18,6 +18,8 @@ def upgrade() -> None:
     with op.batch_alter_table("decisions") as batch:
         batch.add_column(sa.Column("breaches", sa.JSON, nullable=True))
         batch.add_column(sa.Column("policy_summary", sa.Text, nullable=True))
+        # the source now carries its evidence ("site-registry: shop.example.com: imprint reviewed ...")
+        batch.alter_column("jurisdiction_source", type_=sa.Text, existing_type=sa.String(64))
     with op.batch_alter_table("crawl_runs") as batch:
         batch.add_column(sa.Column("policy_description", sa.Text, nullable=True))
     with op.batch_alter_table("sites") as batch:
@@ -26,6 +28,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("decisions") as batch:
+        batch.alter_column("jurisdiction_source", type_=sa.String(64), existing_type=sa.Text)
     with op.batch_alter_table("sites") as batch:
         batch.drop_column("ai_txt_state")
         batch.drop_column("tdmrep_state")
