@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from policy.engine import Decision
@@ -24,4 +25,5 @@ class FetchedImage:
     jurisdiction: Jurisdiction | None = None
     page_facts: PageFacts | None = None
     fetch_decision: Decision | None = None
+    fetched_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -30,6 +30,7 @@ OBSERVATION_META = "faircrawl_observation"  # policy.observe.Observation gathere
 JURISDICTION_META = "faircrawl_jurisdiction"  # policy.jurisdiction.Jurisdiction
 PAGE_FACTS_META = "faircrawl_page_facts"  # policy.observe.PageFacts of the embedding page
 FETCH_DECISION_META = "faircrawl_fetch_decision"  # the policy decision that let the request go
+FETCHED_AT_META = "faircrawl_fetched_at"  # when the response arrived
 
 
 def now() -> datetime:
@@ -105,6 +106,7 @@ class CrawlRecorder:
         jurisdiction: Jurisdiction | None = None,
         decision: Decision | None = None,
         obligations: dict[str, Any] | None = None,
+        fetched_at: datetime | None = None,
     ) -> str:
         """Record one decision with everything that explains it; returns its id."""
         decision_id = uuid.uuid4().hex
@@ -118,6 +120,7 @@ class CrawlRecorder:
             "id": decision_id,
             "run_id": self.run_id,
             "decided_at": now(),
+            "fetched_at": fetched_at,
             "kind": kind.value,
             "outcome": outcome.value,
             "url": url,
@@ -150,6 +153,7 @@ class CrawlRecorder:
             signals=observation.signals if observation else None,
             jurisdiction=jurisdiction or request.meta.get(JURISDICTION_META),
             decision=decision or (request.meta.get(FETCH_DECISION_META) if outcome is not Outcome.REFUSED else None),
+            fetched_at=request.meta.get(FETCHED_AT_META),
         )
 
     def page_crawled(self, decision_id: str, url: str, status: int, links: int, images: int) -> None:

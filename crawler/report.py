@@ -63,7 +63,8 @@ def build_report(database: Database, run_id: str) -> dict[str, Any]:
                 {
                     "id": d.id, "url": d.url, "final_url": d.final_url, "page_url": d.page_url,
                     "kind": d.kind, "outcome": d.outcome, "reasons": d.reasons,
-                    "decided_at": d.decided_at.isoformat(), "policy_revision": d.policy_revision,
+                    "decided_at": d.decided_at.isoformat(),
+                    "fetched_at": d.fetched_at.isoformat() if d.fetched_at else None, "policy_revision": d.policy_revision,
                     "jurisdiction": d.jurisdiction, "jurisdiction_source": d.jurisdiction_source,
                     "signals": d.signals, "matched_rules": d.matched_rules, "effect": d.effect,
                     "obligations": d.obligations, "citations": d.citations, "breaches": d.breaches or [],

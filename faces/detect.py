@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from faces.images import rgb_pixels, scaled_down
-
 DEFAULT_DETECTION_MODEL = "hog"
 DEFAULT_MAX_SIDE = 1024
 DEFAULT_UPSAMPLE = 1
@@ -38,15 +36,8 @@ class Detection:
 
 def detect_faces(image_bytes: bytes, *, model: str = DEFAULT_DETECTION_MODEL, max_side: int = DEFAULT_MAX_SIDE,
                  upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES) -> Detection:
-    import face_recognition
+    """Where the faces are, without encoding them."""
+    from faces.encode import analyse_faces
 
-    pixels = rgb_pixels(image_bytes)
-    small, factor = scaled_down(pixels, max_side)
-    found = face_recognition.face_locations(small, number_of_times_to_upsample=upsample, model=model)
-    height, width = pixels.shape[:2]
-    boxes = tuple(
-        FaceBox(min(height, round(top / factor)), min(width, round(right / factor)),
-                min(height, round(bottom / factor)), max(0, round(left / factor)))
-        for top, right, bottom, left in found
-    )
-    return Detection(boxes[:max_faces], width, height, len(boxes) > max_faces)
+    return analyse_faces(image_bytes, model=model, max_side=max_side, upsample=upsample, max_faces=max_faces,
+                         encode=False).detection

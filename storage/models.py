@@ -114,6 +114,7 @@ class DecisionRecord(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when the request was sent
     kind: Mapped[str] = mapped_column(String(8))  # page | image
     outcome: Mapped[str] = mapped_column(String(8))  # crawled | stored | refused | failed
     url: Mapped[str] = mapped_column(Text, index=True)

@@ -11,21 +11,25 @@ spider and the pipeline. Crawl-delay is applied to the host's download slot.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.policy_runtime import CrawlPolicy, policy_for
 from crawler.recording import (
     FETCH_DECISION_META,
+    FETCHED_AT_META,
     JURISDICTION_META,
     KIND_META,
     OBSERVATION_META,
     PAGE_FACTS_META,
     PAGE_URL_META,
+    now,
     recorder_for,
 )
 from crawler.sitefiles import DEFAULT_PORTS, SITE_FILE_META, origin_of
@@ -85,6 +89,13 @@ class ConsentGate:
         request.meta[OBSERVATION_META] = _merge(request.meta.get(OBSERVATION_META), observation)
         request.meta[JURISDICTION_META] = jurisdiction
         request.meta[FETCH_DECISION_META] = decision
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # When the request went out (Scrapy's download_latency runs from sending to the response):
+        # what Crawl-delay spaces, and what the decision record calls fetched_at.
+        latency = float(request.meta.get("download_latency") or 0.0)
+        request.meta[FETCHED_AT_META] = now() - timedelta(seconds=latency)
+        return response
 
     def _site_fetched(self, site: SiteFiles) -> None:
         delay = site.robots.crawl_delay(self.runtime.token)

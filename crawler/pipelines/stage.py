@@ -37,7 +37,7 @@ class ImageStage:
         return recorder_for(self.crawler).decide(
             Kind.IMAGE, outcome, item.url, all_reasons, page_url=item.page_url,
             final_url=item.final_url, signals=item.observation.signals, jurisdiction=item.jurisdiction,
-            decision=decision, obligations=obligations)
+            decision=decision, obligations=obligations, fetched_at=item.fetched_at)
 
     def drop(self, item: FetchedImage, outcome: Outcome, *reasons: Reason, decision: Decision | None = None) -> NoReturn:
         self.record(item, outcome, *reasons, decision=decision)

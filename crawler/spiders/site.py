@@ -24,6 +24,7 @@ from crawler.policy_runtime import policy_for
 from crawler.recording import (
     DECIDED_META,
     FETCH_DECISION_META,
+    FETCHED_AT_META,
     JURISDICTION_META,
     KIND_META,
     OBSERVATION_META,
@@ -133,7 +134,8 @@ class SiteSpider(Spider):
         decision_id = recorder.decide(
             Kind.PAGE, Outcome.CRAWLED, response.meta.get("redirect_urls", [response.url])[0],
             [*observation.reasons, *reasons], page_url=response.meta.get(PAGE_URL_META), final_url=response.url,
-            signals=observation.signals, jurisdiction=jurisdiction, decision=fetch_decision)
+            signals=observation.signals, jurisdiction=jurisdiction, decision=fetch_decision,
+            fetched_at=response.meta.get(FETCHED_AT_META))
         recorder.page_crawled(decision_id, response.url, response.status, len(links), len(images))
         inherited = {JURISDICTION_META: jurisdiction, PAGE_FACTS_META: facts}
         for image_url in images:
@@ -174,6 +176,7 @@ class SiteSpider(Spider):
             jurisdiction=response.meta.get(JURISDICTION_META),
             page_facts=response.meta.get(PAGE_FACTS_META),
             fetch_decision=response.meta.get(FETCH_DECISION_META),
+            fetched_at=response.meta.get(FETCHED_AT_META),
         )
 
     def on_error(self, failure: Failure) -> None:

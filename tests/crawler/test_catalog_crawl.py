@@ -114,12 +114,13 @@ def test_stored_images_are_the_served_bytes(catalog_crawl: CrawlResult) -> None:
 
 def test_crawl_delay_spaces_requests_to_the_host(catalog_crawl: CrawlResult) -> None:
     times = sorted(
-        datetime.fromisoformat(d["decided_at"]) for d in catalog_crawl.report["decisions"]
+        datetime.fromisoformat(d["fetched_at"]) for d in catalog_crawl.report["decisions"]
         if d["url"].startswith("http://slow.example.se/")
     )
     assert len(times) == 5
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.9, gaps  # Crawl-delay: 1 in faircrawl's group
+    # Crawl-delay: 1 in faircrawl's group; send times are derived from download_latency, hence 0.1 s of slack
+    assert min(gaps) >= 0.9, gaps
 
 
 def test_robots_outcomes_are_recorded_per_site(catalog_crawl: CrawlResult) -> None:

@@ -18,6 +18,7 @@ def upgrade() -> None:
     with op.batch_alter_table("decisions") as batch:
         batch.add_column(sa.Column("breaches", sa.JSON, nullable=True))
         batch.add_column(sa.Column("policy_summary", sa.Text, nullable=True))
+        batch.add_column(sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=True))
         # the source now carries its evidence ("site-registry: shop.example.com: imprint reviewed ...")
         batch.alter_column("jurisdiction_source", type_=sa.Text, existing_type=sa.String(64))
     with op.batch_alter_table("crawl_runs") as batch:
@@ -36,5 +37,6 @@ def downgrade() -> None:
     with op.batch_alter_table("crawl_runs") as batch:
         batch.drop_column("policy_description")
     with op.batch_alter_table("decisions") as batch:
+        batch.drop_column("fetched_at")
         batch.drop_column("policy_summary")
         batch.drop_column("breaches")
