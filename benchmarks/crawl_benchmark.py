@@ -13,6 +13,7 @@ ratio (this is a report, not a test); 1 only when a crawl or the server failed.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -84,20 +85,24 @@ def crawl_plain(start_url: str, work: Path, concurrency: int, server_pid: int, e
 
 
 def crawl_faircrawl(start_url: str, work: Path, concurrency: int, server_pid: int,
-                    expected: dict[str, int]) -> Result:
+                    expected: dict[str, int], policy: str = "benchmarks/robots-only") -> Result:
     report_path, log_path = work / "report.json", work / "faircrawl.log"
     command = [str(BIN / "faircrawl"), "crawl", start_url, "--allow-private-hosts",
                "--concurrency", str(concurrency), "--db", f"sqlite:///{work / 'bench.db'}",
-               "--store", str(work / "images"), "--report", str(report_path)]
+               "--store", str(work / "images"), "--report", str(report_path), "--policy", policy]
     env = {**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"}
     measured = run_measured(command, ROOT, log_path, server_pid, env)
     if measured.returncode != 0 or not report_path.exists():
         raise _failed("faircrawl", f"exit status {measured.returncode}", log_path)
     report: dict[str, Any] = json.loads(report_path.read_text())
     stats, summary = report["run"]["stats"], report["summary"]
-    _check_counts("faircrawl", {"images": summary.get("image/stored", 0),
-                                "pages": summary.get("page/crawled", 0)}, expected)
-    return Result.of("faircrawl", stats["responses"], stats["elapsed_seconds"], measured)
+    _check_counts(f"faircrawl ({policy})", {"images": summary.get("image/stored", 0),
+                                            "pages": summary.get("page/crawled", 0)}, expected)
+    return Result.of(_label(policy), stats["responses"], stats["elapsed_seconds"], measured)
+
+
+def _label(policy: str) -> str:
+    return f"faircrawl/{Path(policy).name}"
 
 
 def start_server(root: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -135,18 +140,20 @@ def median_result(results: list[Result]) -> Result:
 
 
 def format_table(rows: list[Result]) -> str:
-    header = (f"{'tool':<13} {'responses':>9} {'elapsed s':>9} {'responses/s':>11} {'wall s':>7} "
+    header = (f"{'tool':<22} {'responses':>9} {'elapsed s':>9} {'responses/s':>11} {'wall s':>7} "
               f"{'peak RSS MiB':>12} {'tree RSS MiB':>12} {'CPU s':>6} {'server CPU s':>12}")
     lines = [header, "-" * len(header)]
     for r in rows:
-        lines.append(f"{r.tool:<13} {r.responses:>9} {r.elapsed:>9.2f} {r.rate:>11.1f} {r.wall:>7.2f} "
+        lines.append(f"{r.tool:<22} {r.responses:>9} {r.elapsed:>9.2f} {r.rate:>11.1f} {r.wall:>7.2f} "
                      f"{r.peak_rss_mib:>12.1f} {r.tree_rss_mib:>12.1f} {r.cpu:>6.2f} {r.server_cpu:>12.2f}")
     return "\n".join(lines)
 
 
 def run_all(args: argparse.Namespace, site: Path, expected: dict[str, int]) -> dict[str, list[Result]]:
     """Both crawlers, ``args.repeat`` times each, alternating which goes first; the server lives throughout."""
-    crawlers = {"plain Scrapy": crawl_plain, "faircrawl": crawl_faircrawl}
+    crawlers: dict[str, Any] = {"plain Scrapy": crawl_plain}
+    for policy in args.policies:
+        crawlers[_label(policy)] = functools.partial(crawl_faircrawl, policy=policy)
     results: dict[str, list[Result]] = {name: [] for name in crawlers}
     server_dir = Path(tempfile.mkdtemp(prefix="faircrawl-bench-server-"))
     server, port = start_server(site, server_dir / "server.log")
@@ -162,7 +169,7 @@ def run_all(args: argparse.Namespace, site: Path, expected: dict[str, int]) -> d
                     if not args.keep:
                         shutil.rmtree(work, ignore_errors=True)
                 results[name].append(r)
-                print(f"  run {run + 1}/{args.repeat} {name:<12} {r.responses} responses in {r.elapsed:.2f}s "
+                print(f"  run {run + 1}/{args.repeat} {name:<22} {r.responses} responses in {r.elapsed:.2f}s "
                       f"= {r.rate:.1f}/s (wall {r.wall:.2f}s, {r.peak_rss_mib:.0f} MiB, "
                       f"other load {r.other_load:.1f} CPU s)" + (f"  [kept {work}]" if args.keep else ""))
                 if r.other_load > NOISY_SHARE * r.wall:
@@ -181,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool, alternating order; medians reported")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--policies", type=lambda v: v.split(","), default=["benchmarks/robots-only"],
+                        help="faircrawl rule packs to run, comma-separated (default: benchmarks/robots-only, the "
+                             "crawl machinery; add 'lawful' to include face detection on every image)")
     parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (log, db, images)")
     args = parser.parse_args(argv)
 
@@ -195,17 +205,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nERROR: {error}", file=sys.stderr)
         return 1
 
-    plain, fair = median_result(results["plain Scrapy"]), median_result(results["faircrawl"])
+    plain = median_result(results["plain Scrapy"])
+    fairs = {name: median_result(runs) for name, runs in results.items() if name != "plain Scrapy"}
     label = f"medians of {args.repeat} runs" if args.repeat > 1 else "one run"
     print(f"\n{label}; responses/s = responses / Scrapy-side elapsed; peak RSS = largest process, "
           "tree RSS = crawler + its worker processes; CPU s includes reaped workers")
-    print(format_table([plain, fair]))
-    ratio = fair.rate / plain.rate if plain.rate else 0.0
-    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
-    print(f"\nfaircrawl / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
-    if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
-        paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results["faircrawl"], strict=True)]
-        print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
+    print(format_table([plain, *fairs.values()]))
+    for name, fair in fairs.items():
+        ratio = fair.rate / plain.rate if plain.rate else 0.0
+        verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+        print(f"\n{name} / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
+        if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
+            paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results[name], strict=True)]
+            print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
     return 0
 
 

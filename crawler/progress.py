@@ -28,7 +28,7 @@ class Progress:
     def __init__(self, crawler: Crawler, stream: TextIO = sys.stderr) -> None:
         self.interval = crawler.settings.getfloat("FAIRCRAWL_PROGRESS_INTERVAL")
         if self.interval <= 0:
-            raise NotConfigured("progress lines off")
+            raise NotConfigured  # progress lines off (a message would make Scrapy log a warning)
         self.crawler = crawler
         self.stream = stream
         self.started = time.monotonic()

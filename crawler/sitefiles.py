@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from urllib.parse import urljoin
+from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -47,7 +47,14 @@ Origin = tuple[str, str, int]
 
 
 def origin_of(request: Request) -> Origin:
-    parts = urlparse_cached(request)
+    return _origin(urlparse_cached(request))
+
+
+def origin_of_url(url: str) -> Origin:
+    return _origin(urlsplit(url))
+
+
+def _origin(parts: SplitResult | ParseResult) -> Origin:
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
 

@@ -31,6 +31,12 @@ class FacePool:
                                                  initializer=_warm_up)
         return self._executor
 
+    def warm_up(self) -> None:
+        """Start the workers now (each loads the models, about a second) instead of on the first image."""
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(_warm_up)
+
     async def detect(self, image_bytes: bytes) -> Detection:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool(), _detect, image_bytes, self.detect_options)

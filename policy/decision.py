@@ -7,7 +7,7 @@ human ``detail``; every decision record carries a list of them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -34,7 +34,7 @@ class Reason:
     evidence: dict[str, Any] = field(default_factory=dict)  # e.g. robots URL and line
 
     def as_dict(self) -> dict[str, Any]:
-        record = asdict(self)
-        if not record["evidence"]:
-            del record["evidence"]
+        record: dict[str, Any] = {"source": self.source, "code": self.code, "detail": self.detail}
+        if self.evidence:
+            record["evidence"] = dict(self.evidence)
         return record

@@ -96,10 +96,22 @@ class PolicyContext:
 
 @dataclass(frozen=True, slots=True)
 class RuleTrace:
+    """Whether one rule matched, and if not, what failed (formatted only when read)."""
+
     rule_id: str
     effect: str
     matched: bool
-    why: str  # the failing condition, or "all conditions hold"
+    failed_condition: Condition | None = None
+    failed_value: Any = None
+    jurisdiction: str | None = None  # set when the rule does not cover the jurisdiction
+
+    @property
+    def why(self) -> str:
+        if self.matched:
+            return "all conditions hold"
+        if self.failed_condition is None:
+            return f"jurisdiction {self.jurisdiction} not covered"
+        return f"{self.failed_condition.describe()} is false (value: {to_json(self.failed_value)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +160,17 @@ class PolicyEngine:
     def decide(self, context: PolicyContext) -> Decision:
         matched: list[Rule] = []
         trace: list[RuleTrace] = []
+        signals = context.signals
         for rule in self._by_purpose.get(context.purpose, []):
-            why = self._mismatch(rule, context)
-            trace.append(RuleTrace(rule.id, rule.effect, why is None, why or "all conditions hold"))
-            if why is None:
+            if not rule.covers_jurisdiction(context.jurisdiction):
+                trace.append(RuleTrace(rule.id, rule.effect, False, jurisdiction=context.jurisdiction))
+                continue
+            failed = next((c for c in rule.conditions if not c.holds(signals)), None)
+            if failed is None:
+                trace.append(RuleTrace(rule.id, rule.effect, True))
                 matched.append(rule)
+            else:
+                trace.append(RuleTrace(rule.id, rule.effect, False, failed, signals.get(failed.signal)))
         denies = [r for r in matched if r.effect == "deny"]
         allows = [r for r in matched if r.effect == "allow"]
         if denies:
@@ -169,12 +187,3 @@ class PolicyEngine:
         breaches = tuple(dict.fromkeys(b for r in matched for b in r.breaches))
         return Decision(effect, tuple(r.id for r in matched), tuple(r.id for r in deciding),
                         combine_obligations(matched), citations, breaches, tuple(trace), summary)
-
-    @staticmethod
-    def _mismatch(rule: Rule, context: PolicyContext) -> str | None:
-        if not rule.covers_jurisdiction(context.jurisdiction):
-            return f"jurisdiction {context.jurisdiction} not covered"
-        for condition in rule.conditions:
-            if not condition.holds(context.signals):
-                return f"{condition.describe()} is false (value: {to_json(context.signals.get(condition.signal))})"
-        return None

@@ -103,6 +103,7 @@ class RobotsTxt:
     # Other records before the first user-agent line: they belong to no group.
     ungrouped_records: list[RobotsRecord] = field(default_factory=list)
     status_note: str = ""  # why unavailable/unreachable, e.g. "HTTP 503"
+    _groups_by_token: dict[str, tuple[int, list[RobotsGroup]]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction -----------------------------------------------------------
 
@@ -213,10 +214,13 @@ class RobotsTxt:
     def groups_for(self, product_token: str) -> list[RobotsGroup]:
         """Groups that apply to ``product_token``: all exact matches merged, else ``*``."""
         token = product_token.lower()
+        cached = self._groups_by_token.get(token)
+        if cached is not None and cached[0] == len(self.groups):
+            return cached[1]
         named = [g for g in self.groups if any(_agent_matches(a, token) for a in g.user_agents)]
-        if named:
-            return named
-        return [g for g in self.groups if any(a.strip() == "*" for a in g.user_agents)]
+        chosen = named or [g for g in self.groups if any(a.strip() == "*" for a in g.user_agents)]
+        self._groups_by_token[token] = (len(self.groups), chosen)  # asked for every request of a crawl
+        return chosen
 
     def crawl_delay(self, product_token: str) -> float | None:
         delays = [

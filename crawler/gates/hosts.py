@@ -45,7 +45,7 @@ def special_purpose(address: IpAddress) -> str | None:
 class PrivateHostGate:
     def __init__(self, crawler: Crawler) -> None:
         if crawler.settings.getbool("FAIRCRAWL_ALLOW_PRIVATE_HOSTS"):
-            raise NotConfigured("private hosts allowed (--allow-private-hosts)")
+            raise NotConfigured  # private hosts allowed (--allow-private-hosts) (a message would make Scrapy log a warning)
         self.crawler = crawler
         self._verdicts: dict[str, str | None] = {}
 

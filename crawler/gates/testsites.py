@@ -34,7 +34,7 @@ class TestSiteRouter:
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("FAIRCRAWL_TESTSITES"):
-            raise NotConfigured("not in test-site mode")
+            raise NotConfigured  # not in test-site mode (a message would make Scrapy log a warning)
         self.catalog = build_catalog()
         server = crawler.settings.get("FAIRCRAWL_TESTSITES_SERVER")
         if not server:

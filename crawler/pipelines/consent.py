@@ -15,7 +15,7 @@ import asyncio
 from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
-from crawler.sitefiles import origin_of
+from crawler.sitefiles import origin_of_url
 from policy import Outcome
 from policy.observe import image_observation
 from policy.vocabulary import Purpose
@@ -24,9 +24,7 @@ from policy.vocabulary import Purpose
 class ConsentPipeline(ImageStage):
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
-        from scrapy import Request
-
-        site = runtime.site_files.cached(origin_of(Request(item.final_url)))
+        site = runtime.site_files.cached(origin_of_url(item.final_url))
         observed = await asyncio.to_thread(image_observation, item.final_url, item.headers, item.body,
                                            runtime.token, site, item.page_facts)
         item.observation.add(observed)

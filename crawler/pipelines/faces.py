@@ -29,7 +29,17 @@ class FacesPipeline(ImageStage):
         self.model = settings.get("FAIRCRAWL_FACE_MODEL")
         self.pool = FacePool(settings.getint("FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
                              max_side=settings.getint("FAIRCRAWL_FACE_MAX_SIDE"))
+        rules = policy_for(crawler).loaded.pack.rules
+        # Start the workers with the crawl when the pack can ever ask about faces.
+        self.may_need_faces = any(
+            any(c.signal == "image.faces" for c in rule.conditions)
+            or (Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow") for rule in rules)
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    def _opened(self, spider: Any) -> None:
+        if self.may_need_faces:
+            self.pool.warm_up()
 
     def _closed(self, spider: Any) -> None:
         self.pool.close()

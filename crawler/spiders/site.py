@@ -32,7 +32,7 @@ from crawler.recording import (
     PAGE_URL_META,
     recorder_for,
 )
-from crawler.sitefiles import origin_of
+from crawler.sitefiles import origin_of_url
 from policy import Kind, Outcome, Reason
 from policy.observe import Observation, page_facts
 
@@ -111,7 +111,7 @@ class SiteSpider(Spider):
             isinstance(response, TextResponse) and b"html" in (response.headers.get("Content-Type") or b""))
         if is_html:
             assert isinstance(response, TextResponse)
-            site = runtime.site_files.cached(origin_of(response.request))
+            site = runtime.site_files.cached(origin_of_url(response.url))
             headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
             facts = page_facts(response.url, headers, response.text, runtime.token, site)
             observation = Observation({**observation.signals, **facts.observation.signals},
