@@ -162,7 +162,7 @@ def run_all(args: argparse.Namespace, site: Path, expected: dict[str, int]) -> d
     try:
         for run in range(args.repeat):
             for name in list(crawlers) if run % 2 == 0 else list(reversed(crawlers)):
-                work = Path(tempfile.mkdtemp(prefix=f"faircrawl-bench-{name.split()[0].lower()}-"))
+                work = Path(tempfile.mkdtemp(prefix=f"faircrawl-bench-{name.split()[0].lower().replace('/', '-')}-"))
                 try:
                     r = crawlers[name](start_url, work, args.concurrency, server.pid, expected)
                 finally:

@@ -140,7 +140,11 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     run_id = uuid.uuid4().hex
 
     from crawler.recording import create_run
+    from storage.retention import expire_templates
 
+    expired = expire_templates(database)
+    if expired:
+        click.echo(f"{expired} face template(s) past retention deleted before the crawl", err=True)
     create_run(database, run_id, loaded.pack.name, loaded.revision, token, testsites, start_urls,
                loaded.pack.description)
     overrides = {
@@ -154,8 +158,9 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         "FAIRCRAWL_TESTSITES": testsites,
         "FAIRCRAWL_TESTSITES_SERVER": _resolve(testsites_server, "FAIRCRAWL_TESTSITES_SERVER", env),
         "FAIRCRAWL_ALLOW_PRIVATE_HOSTS": bool(_resolve(allow_private_hosts, "FAIRCRAWL_ALLOW_PRIVATE_HOSTS", env)),
-        **{k: env[k] for k in ("FAIRCRAWL_IMAGE_MAX_BYTES", "FAIRCRAWL_IMAGE_MAX_PIXELS",
-                               "FAIRCRAWL_MAX_CRAWL_DELAY", "FAIRCRAWL_PROGRESS_INTERVAL") if k in env},
+        **{k: env[k] for k in ("FAIRCRAWL_IMAGE_MAX_BYTES", "FAIRCRAWL_IMAGE_MAX_PIXELS", "FAIRCRAWL_MAX_CRAWL_DELAY",
+                               "FAIRCRAWL_PROGRESS_INTERVAL", "FAIRCRAWL_SUPPRESSION_DB", "FAIRCRAWL_MATCH_THRESHOLD",
+                               "FAIRCRAWL_FACE_WORKERS", "FAIRCRAWL_FACE_MODEL", "FAIRCRAWL_FACE_MAX_SIDE") if k in env},
         "LOG_LEVEL": ["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
     }
     if concurrency is not None:
@@ -497,6 +502,140 @@ def policy_explain(url: str, jurisdiction: str | None, purpose: str | None, page
         click.echo(format_explanation(result, loaded, verbose))
 
 
+# -- opt-outs ------------------------------------------------------------------------
+
+
+@main.group()
+def optout() -> None:
+    """The suppression list: people, images and URLs that must never be collected."""
+
+
+def _suppression_store(db: str | None):  # type: ignore[no-untyped-def]
+    from storage import StorageError
+    from storage.keys import load_key
+    from storage.suppression import SuppressionStore
+
+    env = _environment()
+    url = db or env.get("FAIRCRAWL_SUPPRESSION_DB") or default_settings.FAIRCRAWL_SUPPRESSION_DB
+    try:
+        return SuppressionStore(url, load_key())
+    except StorageError as error:
+        raise UserError(str(error)) from None
+
+
+@optout.command("add")
+@click.option("--photo", "photos", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A photo showing exactly one face: its template is kept, the photo is not. Repeatable.")
+@click.option("--image", "images", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An image never to collect, matched by perceptual hash (no face processing). Repeatable.")
+@click.option("--url", "urls", multiple=True, help="An image or page URL never to collect. Repeatable.")
+@click.option("--label", default=None, help="A note for the entry (stored encrypted).")
+@click.option("--suppression-db", metavar="URL", default=None, help="FAIRCRAWL_SUPPRESSION_DB")
+def optout_add(photos: tuple[str, ...], images: tuple[str, ...], urls: tuple[str, ...], label: str | None,
+               suppression_db: str | None) -> None:
+    """Add one opt-out entry from probe photos, images or URLs (one kind per entry)."""
+    kinds = [k for k, v in (("--photo", photos), ("--image", images), ("--url", urls)) if v]
+    if len(kinds) != 1:
+        raise UserError("give --photo, --image or --url (one kind per entry; repeat the option for several)")
+    store = _suppression_store(suppression_db)
+    try:
+        if photos:
+            encodings = []
+            for photo in photos:
+                encodings.append(_probe_encoding(Path(photo)))
+            entry = store.add_faces(encodings, label)
+            what = f"{len(encodings)} face template(s); the photos were not kept"
+        elif images:
+            from PIL import Image, UnidentifiedImageError
+
+            from crawler.pipelines.validate import perceptual_hash
+
+            values = []
+            for image in images:
+                try:
+                    with Image.open(image) as picture:
+                        values.append(perceptual_hash(picture))
+                except (UnidentifiedImageError, OSError) as error:
+                    raise UserError(f"{image}: not a readable image ({error})") from None
+            entry = store.add_image_hashes(values, label)
+            what = f"{len(values)} perceptual hash(es)"
+        else:
+            for url in urls:
+                _check_start_urls((url,))
+            entry = store.add_urls(list(urls), label)
+            what = f"{len(urls)} URL(s)"
+    finally:
+        store.dispose()
+    click.echo(f"opt-out {entry} added: {what}")
+
+
+def _probe_encoding(photo: Path):  # type: ignore[no-untyped-def]
+    from PIL import UnidentifiedImageError
+
+    from faces.encode import analyse_faces
+
+    try:
+        analysis = analyse_faces(photo.read_bytes())
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise UserError(f"{photo}: not a readable image ({error})") from None
+    if analysis.count != 1:
+        raise UserError(f"{photo}: a probe photo must show exactly one face; found {analysis.count}. "
+                        "Use a photo of the person alone, facing the camera")
+    return analysis.encodings[0]
+
+
+@optout.command("list")
+@click.option("--suppression-db", metavar="URL", default=None, help="FAIRCRAWL_SUPPRESSION_DB")
+def optout_list(suppression_db: str | None) -> None:
+    """List opt-out entries (withdrawn ones keep only a tombstone)."""
+    store = _suppression_store(suppression_db)
+    try:
+        entries = store.entries()
+    except Exception as error:  # noqa: BLE001 - a key error is a user matter
+        raise UserError(str(error)) from None
+    finally:
+        store.dispose()
+    if not entries:
+        click.echo("no opt-outs")
+    for entry in entries:
+        state = f"withdrawn {entry.withdrawn_at:%Y-%m-%d %H:%M}" if entry.withdrawn_at else f"{entry.items} item(s)"
+        click.echo(f"{entry.id}  {entry.kind:<5}  added {entry.created_at:%Y-%m-%d %H:%M}  {state}  {entry.label or ''}")
+
+
+@optout.command("withdraw")
+@click.argument("entry_id")
+@click.option("--suppression-db", metavar="URL", default=None, help="FAIRCRAWL_SUPPRESSION_DB")
+def optout_withdraw(entry_id: str, suppression_db: str | None) -> None:
+    """Withdraw an opt-out: its templates, hashes and URLs are deleted."""
+    store = _suppression_store(suppression_db)
+    try:
+        removed = store.withdraw(entry_id)
+    except LookupError as error:
+        raise UserError(str(error.args[0])) from None
+    finally:
+        store.dispose()
+    click.echo(f"opt-out {entry_id} withdrawn; deleted: " + ", ".join(f"{n} from {t}" for t, n in removed.items()))
+
+
+# -- maintenance ----------------------------------------------------------------------
+
+
+@main.group()
+def maintenance() -> None:
+    """Upkeep: expire face templates past their retention."""
+
+
+@maintenance.command("expire")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+def maintenance_expire(db: str | None) -> None:
+    """Delete persisted face templates whose retention has ended (also done at the start of each crawl)."""
+    from storage.retention import expire_templates
+
+    database = _open_database(_resolve(db, "FAIRCRAWL_DB", _environment()))
+    removed = expire_templates(database)
+    click.echo(f"{removed} face template(s) past retention deleted (audit event recorded)")
+
+
 # -- places for what comes next ---------------------------------------------------------
 
 
@@ -507,10 +646,8 @@ def _not_yet(name: str, what: str) -> None:
         raise UserError(f"`faircrawl {name}` ({what.lower()}) is not built yet; see the issue tracker")
 
 
-_not_yet("optout", "Manage the opt-out (suppression) list")
 _not_yet("rights", "File and track deletion and access requests")
 _not_yet("serve", "Serve the HTTP API for rights requests and opt-outs")
-_not_yet("maintenance", "Expire templates past retention and other upkeep")
 
 
 if __name__ == "__main__":

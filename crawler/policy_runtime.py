@@ -16,6 +16,7 @@ from policy import Reason
 from policy.engine import Decision, PolicyContext
 from policy.jurisdiction import Jurisdiction, resolve
 from policy.packs import REGISTRY_DIR, LoadedPolicy, load_policy
+from policy.vocabulary import Purpose
 
 
 class CrawlPolicy:
@@ -35,6 +36,7 @@ class CrawlPolicy:
         self.rules = {rule.id: rule for rule in self.loaded.pack.rules}
         self.token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
         self.site_files = SiteFilesCache(crawler)
+        self._faces_matter: dict[str, bool] = {}
         self.catalog_hosts: frozenset[str] = frozenset()
         if self.testsites:
             from crawler.testsites import build_catalog
@@ -59,6 +61,16 @@ class CrawlPolicy:
 
         signals["site.testsite"] = (urlsplit(url).hostname or "") in self.catalog_hosts
         return signals
+
+    def faces_may_matter(self, jurisdiction: str) -> bool:
+        """Could faces change an image's fate here: a rule about faces, or a template allowed? (cached per code)"""
+        if jurisdiction not in self._faces_matter:
+            self._faces_matter[jurisdiction] = any(
+                rule.covers_jurisdiction(jurisdiction) and (
+                    any(c.signal == "image.faces" for c in rule.conditions)
+                    or (Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow"))
+                for rule in self.loaded.pack.rules)
+        return self._faces_matter[jurisdiction]
 
     def decide(self, purpose: str, jurisdiction: Jurisdiction, signals: dict[str, Any]) -> Decision:
         return self.engine.decide(PolicyContext(purpose, jurisdiction.code, signals))

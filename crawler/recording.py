@@ -188,6 +188,10 @@ class CrawlRecorder:
             "ai_txt_state": f"{site.ai_txt_state.state}: {site.ai_txt_state.note}",
         })
 
+    def add_row(self, table: str, row: dict[str, Any]) -> None:
+        """Queue a row of another table of this run (face templates, audit events)."""
+        self._add(table, row)
+
     def _add(self, table: str, row: dict[str, Any]) -> None:
         self.writer.add(table, row)
 

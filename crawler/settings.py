@@ -35,6 +35,10 @@ FAIRCRAWL_RULES: list[str] = []
 FAIRCRAWL_SITE_REGISTRIES: list[str] = []
 #: Terms registries (site terms and recorded consent); empty means policy/registry/terms.yaml.
 FAIRCRAWL_TERMS_REGISTRIES: list[str] = []
+#: The suppression list's own database (FAIRCRAWL_SUPPRESSION_DB), apart from crawl data.
+FAIRCRAWL_SUPPRESSION_DB = "sqlite:///var/suppression.db"
+#: Two encodings closer than this are the same person (face_recognition's default tolerance).
+FAIRCRAWL_MATCH_THRESHOLD = 0.6
 #: Face detection: worker processes (0: one per core), model (hog, cnn), largest side before detection.
 FAIRCRAWL_FACE_WORKERS = 0
 FAIRCRAWL_FACE_MODEL = "hog"
@@ -80,6 +84,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,
     "crawler.pipelines.ConsentPipeline": 200,
     "crawler.pipelines.FacesPipeline": 300,
+    "crawler.pipelines.ScreenPipeline": 400,
     "crawler.pipelines.StorePipeline": 900,
 }
 LOG_LEVEL = "WARNING"
@@ -106,6 +111,8 @@ _ENV_TYPES: dict[str, type] = {
     "FAIRCRAWL_FACE_WORKERS": int,
     "FAIRCRAWL_FACE_MODEL": str,
     "FAIRCRAWL_FACE_MAX_SIDE": int,
+    "FAIRCRAWL_SUPPRESSION_DB": str,
+    "FAIRCRAWL_MATCH_THRESHOLD": float,
 }
 
 

@@ -12,7 +12,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from faces.detect import Detection, detect_faces
+from faces.detect import Detection
+from faces.encode import FaceAnalysis, analyse_faces
 
 
 def _warm_up() -> None:
@@ -38,8 +39,12 @@ class FacePool:
             pool.submit(_warm_up)
 
     async def detect(self, image_bytes: bytes) -> Detection:
+        return (await self.analyse(image_bytes, encode=False)).detection
+
+    async def analyse(self, image_bytes: bytes, encode: bool = True) -> FaceAnalysis:
+        """Faces found, and their encodings when ``encode`` (returned to this process, never written)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), _detect, image_bytes, self.detect_options)
+        return await loop.run_in_executor(self._pool(), _analyse, image_bytes, encode, self.detect_options)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -47,5 +52,5 @@ class FacePool:
             self._executor = None
 
 
-def _detect(image_bytes: bytes, options: dict[str, Any]) -> Detection:
-    return detect_faces(image_bytes, **options)
+def _analyse(image_bytes: bytes, encode: bool, options: dict[str, Any]) -> FaceAnalysis:
+    return analyse_faces(image_bytes, encode=encode, **options)

@@ -49,6 +49,13 @@ class SiteFiles:
     ai_txt: AiTxt | None
     ai_txt_state: FetchedFile
     expires_at: float = 0.0
+    _usage: dict[str, aipref.RobotsUsage] = field(default_factory=dict, repr=False)
+
+    def usage(self, token: str) -> aipref.RobotsUsage:
+        """The robots.txt Content-Usage/Content-Signal lines for ``token``, read once per origin."""
+        if token not in self._usage:
+            self._usage[token] = aipref.RobotsUsage.from_parsed(self.robots, token)
+        return self._usage[token]
 
 
 @dataclass(slots=True)
@@ -153,7 +160,7 @@ def request_observation(site: SiteFiles, url: str, token: str, *, is_image: bool
                         page: PageFacts | None = None) -> Observation:
     """Signals known before a request is sent: robots.txt, tdmrep.json, ai.txt, robots.txt usage lines."""
     observation = robots_observation(site, url, token)
-    usage = aipref.RobotsUsage.from_parsed(site.robots, token)
+    usage = site.usage(token)
     preferences, usage_evidence = usage.for_url(url)
     content_signals, _ = usage.signals_for_url(url)
     observation.add(_usage_observation(preferences, content_signals, usage_evidence))
@@ -188,8 +195,8 @@ def _ai_txt_observation(site: SiteFiles, url: str, token: str) -> Observation:
 
 
 def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFiles | None,
-               now: datetime | None = None) -> PageFacts:
-    selector = Selector(text=html or "<html></html>")
+               now: datetime | None = None, selector: Selector | None = None) -> PageFacts:
+    selector = selector if selector is not None else Selector(text=html or "<html></html>")
     metas = [(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in selector.css("meta[name]")]
     header_directives = xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now)
     meta_directives = xrobots.from_meta(metas, token, now)
@@ -205,12 +212,12 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     observation.add(_tdm_observation(tdm_value))
     preferences = aipref.from_headers(header_values(headers, "Content-Usage"))
     if site is not None:
-        robots_preferences, evidence = aipref.RobotsUsage.from_parsed(site.robots, token).for_url(url)
+        robots_preferences, evidence = site.usage(token).for_url(url)
         preferences = aipref.combine(robots_preferences, preferences)
     else:
         evidence = ()
     observation.add(_usage_observation(preferences, aipref.ContentSignals(), evidence))
-    found = licenses.scan_page_licenses(html, url)
+    found = licenses.scan_page_licenses(html, url, selector)
     self_hreflang = None
     for link in selector.css("link[hreflang]"):
         if (link.attrib.get("href") or "").rstrip("/") == url.rstrip("/"):
@@ -246,16 +253,16 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
     content_signals = aipref.ContentSignals()
     evidence: tuple[str, ...] = ()
     if site is not None:
-        usage = aipref.RobotsUsage.from_parsed(site.robots, token)
+        usage = site.usage(token)
         robots_preferences, evidence = usage.for_url(url)
         preferences = aipref.combine(robots_preferences, preferences)
         content_signals, _ = usage.signals_for_url(url)
     observation.add(_usage_observation(preferences, content_signals, evidence))
     if site is not None:
         observation.add(_ai_txt_observation(site, url, token))
-    observation.add(metadata_observation(body))
-    found_licences = [lic for lic in (page.licences if page else []) if lic.image_url in (None, url)]
     iptc = xmp.data_mining(body)
+    observation.add(metadata_observation(body, iptc))
+    found_licences = [lic for lic in (page.licences if page else []) if lic.image_url in (None, url)]
     for statement in iptc.web_statements:
         classified = licenses.classify_license_url(statement, source="xmp", image_url=url)
         if classified is not None:
@@ -266,10 +273,10 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
     return observation
 
 
-def metadata_observation(body: bytes) -> Observation:
+def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None) -> Observation:
     """IPTC plus:DataMining and C2PA/CAWG training-mining, failing closed on what cannot be read."""
     observation = Observation()
-    iptc = xmp.data_mining(body)
+    iptc = iptc if iptc is not None else xmp.data_mining(body)
     observation.signals["iptc.data_mining"] = list(iptc.codes) or None
     if iptc.prohibits_ai_training:
         observation.signals["iptc.prohibits_ai_training"] = True

@@ -57,6 +57,7 @@ class RulePack:
     test_files: list[Path]
     issues: list[LintIssue] = field(default_factory=list)
     follows_nofollow_links: bool = False  # a demonstration pack may ignore nofollow too
+    ignores_opt_outs: bool = False  # ... and opt-outs (matches are then recorded as breaches)
 
     @property
     def errors(self) -> list[LintIssue]:
@@ -127,7 +128,8 @@ def read_pack(name_or_path: str | Path, extra_rule_files: list[Path] | tuple[Pat
         issues.append(LintIssue("error", str(root), 1, "no rules found", "a pack needs at least one allow rule"))
     name = str(meta.get("name") or (root.name if root.is_dir() else root.stem))
     return RulePack(name, str(meta.get("description", "")), bool(meta.get("requires_testsites", False)),
-                    rules, rule_files, test_files, issues, bool(meta.get("follows_nofollow_links", False)))
+                    rules, rule_files, test_files, issues, bool(meta.get("follows_nofollow_links", False)),
+                    bool(meta.get("ignores_opt_outs", False)))
 
 
 def load_policy(name_or_path: str | Path = DEFAULT_PACK, extra_rule_files: list[Path] | tuple[Path, ...] = (),

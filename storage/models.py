@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -131,3 +131,32 @@ class DecisionRecord(Base):
     citations: Mapped[list[Any]]
     breaches: Mapped[list[Any] | None]  # provisions an unlawful pack's allow breaches
     policy_summary: Mapped[str | None] = mapped_column(Text)  # e.g. "denied by eu-face-images-need-consent"
+
+
+class FaceTemplate(Base):
+    """A face template the policy allowed to ``persist``: encrypted, with the rules and the date it must go."""
+
+    __tablename__ = "face_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(String(32))
+    image_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    face_index: Mapped[int]
+    box: Mapped[list[Any]]
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    landmark_model: Mapped[str] = mapped_column(String(16))
+    allowed_by: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retention_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditEvent(Base):
+    """What the machine changed, e.g. templates expired (a hash-chained log comes with the rights service)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]

@@ -28,7 +28,7 @@ from storage.models import Base
 logger = logging.getLogger(__name__)
 
 #: Tables in the order their foreign keys require.
-WRITE_ORDER = ("sites", "decisions", "image_files", "pages", "images")
+WRITE_ORDER = ("sites", "decisions", "image_files", "pages", "images", "face_templates", "audit_events")
 #: Tables whose rows may already exist (content stored by an earlier run).
 INSERT_IF_ABSENT = {"image_files"}
 

@@ -4,8 +4,8 @@ Reads the image's X-Robots-Tag, TDMRep and Content-Usage headers, its XMP
 (IPTC plus:DataMining, licence statements) and C2PA/CAWG assertions, adds what
 the embedding page passed down, and asks the rule pack for ``collect_image``
 before any face is looked at. Whether faces must then be detected is read off
-the policy itself: if the decision would differ with a face in the image, or
-if a face template would be allowed.
+the pack itself: if a rule for this jurisdiction asks about faces, or allows
+a face template.
 """
 
 from __future__ import annotations
@@ -34,11 +34,7 @@ class ConsentPipeline(ImageStage):
         decision = runtime.decide(Purpose.COLLECT_IMAGE, jurisdiction, item.observation.signals)
         if not decision.allowed:
             self.drop(item, Outcome.REFUSED, *runtime.policy_reasons(decision), decision=decision)
-        with_face = runtime.decide(Purpose.COLLECT_IMAGE, jurisdiction, {**item.observation.signals, "image.faces": 1})
-        without_face = runtime.decide(Purpose.COLLECT_IMAGE, jurisdiction, {**item.observation.signals, "image.faces": 0})
-        templates = runtime.decide(Purpose.FACE_TEMPLATE, jurisdiction, {**item.observation.signals, "image.faces": 1})
         item.extra["decision"] = decision
-        # Faces are counted when the answer depends on them, or when a template may be made of them.
-        item.extra["faces_matter"] = (with_face.matched_rules, with_face.effect) != (
-            without_face.matched_rules, without_face.effect) or templates.allowed
+        # Faces are counted where a rule asks about them or a template may be made of them.
+        item.extra["faces_matter"] = runtime.faces_may_matter(jurisdiction.code)
         return item

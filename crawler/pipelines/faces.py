@@ -1,15 +1,19 @@
-"""Stage 3, faces: count the faces when the policy's answer depends on them, then decide again.
+"""Stage 3, faces: find (and where a template is allowed, encode) the faces the policy asks about.
 
-Detection runs in worker processes (faces.FacePool); nothing about a face is
-kept here: only the count goes into the signals. For an image that is kept
-and shows faces, the ``face_template`` decision's obligation (none, transient,
-persist) is recorded with it, for the template stage to follow.
+Detection and encoding run in worker processes (faces.FacePool). The policy
+decides again with the face count; for an image that may be kept and shows
+faces, the ``face_template`` decision's obligation (none, transient, persist)
+says whether encodings may be computed at all: only then can the image be
+screened by face against opt-outs. Encodings stay in memory on the item and
+are dropped by the store stage unless the obligation is ``persist``.
+A known image (same sha256 in this crawl) is not analysed again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from scrapy import signals
 from scrapy.crawler import Crawler
 
@@ -17,8 +21,8 @@ from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from faces import FacePool
+from faces.encode import FaceAnalysis
 from policy import Outcome, Reason
-from policy.engine import combine_obligations
 from policy.vocabulary import Purpose
 
 
@@ -34,6 +38,7 @@ class FacesPipeline(ImageStage):
         self.may_need_faces = any(
             any(c.signal == "image.faces" for c in rule.conditions)
             or (Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow") for rule in rules)
+        self._known: dict[tuple[str, bool], FaceAnalysis] = {}  # sha256, encoded -> analysis, this crawl only
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -43,27 +48,44 @@ class FacesPipeline(ImageStage):
 
     def _closed(self, spider: Any) -> None:
         self.pool.close()
+        self._known.clear()
 
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         if not item.extra.get("faces_matter"):
             return item
         runtime = policy_for(self.crawler)
-        try:
-            detection = await self.pool.detect(item.body)
-        except Exception as error:  # noqa: BLE001 - a face worker that fails must not stop the crawl
-            self.drop(item, Outcome.FAILED, Reason("faces", "faces.detection_failed",
-                                                   f"face detection failed ({type(error).__name__}); not kept"))
-        item.observation.signals["image.faces"] = detection.count
-        detail = f"{detection.count} face(s) detected ({self.model})" + (" - cap reached" if detection.capped else "")
-        item.observation.reasons.append(Reason("faces", "faces.detected" if detection.count else "faces.none", detail))
         assert item.jurisdiction is not None
+        template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, {**item.observation.signals, "image.faces": 1})
+        encode = template.allowed and template.obligations.get("templates", "none") != "none"
+        sha256 = item.extra["valid"].sha256
+        analysis = self._known.get((sha256, encode)) or (self._known.get((sha256, True)) if not encode else None)
+        if analysis is None:
+            try:
+                analysis = await self.pool.analyse(item.body, encode=encode)
+            except Exception as error:  # noqa: BLE001 - a face worker that fails must not stop the crawl
+                self.drop(item, Outcome.FAILED, Reason("faces", "faces.detection_failed",
+                                                       f"face analysis failed ({type(error).__name__}); not kept"))
+            self._known[(sha256, encode)] = analysis
+        else:
+            item.observation.reasons.append(Reason("faces", "faces.known_image",
+                                                   "same content seen earlier in this crawl: not analysed again"))
+        count = analysis.count
+        item.observation.signals["image.faces"] = count
+        detail = f"{count} face(s) detected ({self.model})" + (" - cap reached" if analysis.detection.capped else "")
+        item.observation.reasons.append(Reason("faces", "faces.detected" if count else "faces.none", detail))
         decision = runtime.decide(Purpose.COLLECT_IMAGE, item.jurisdiction, item.observation.signals)
         if not decision.allowed:
             self.drop(item, Outcome.REFUSED, *runtime.policy_reasons(decision), decision=decision)
         item.extra["decision"] = decision
-        if detection.count:
+        if count:
             template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, item.observation.signals)
             templates = dict(template.obligations) if template.allowed else {"templates": "none"}
-            item.extra["obligations"] = {**combine_obligations([]), **decision.obligations, **templates}
+            item.extra["obligations"] = {**decision.obligations, **templates}
             item.extra["template_decision"] = template
+            item.extra["encodings"] = analysis.encodings if templates.get("templates") != "none" else ()
+            item.extra["boxes"] = analysis.detection.boxes
         return item
+
+
+def vectors(item: FetchedImage) -> tuple[np.ndarray, ...]:
+    return tuple(item.extra.get("encodings") or ())

@@ -33,7 +33,8 @@ class ImageStage:
             decision = replace(
                 decision,
                 matched_rules=tuple(dict.fromkeys((*item.fetch_decision.matched_rules, *decision.matched_rules))),
-                breaches=tuple(dict.fromkeys((*item.fetch_decision.breaches, *decision.breaches))))
+                breaches=tuple(dict.fromkeys((*item.fetch_decision.breaches, *decision.breaches,
+                                              *item.extra.get("extra_breaches", ())))))
         return recorder_for(self.crawler).decide(
             Kind.IMAGE, outcome, item.url, all_reasons, page_url=item.page_url,
             final_url=item.final_url, signals=item.observation.signals, jurisdiction=item.jurisdiction,

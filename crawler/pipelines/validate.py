@@ -35,6 +35,7 @@ class ValidImage:
     width: int
     height: int
     byte_size: int
+    perceptual_hash: int  # 64-bit pHash, for opt-outs by image and near-duplicates
 
 
 class ImageRejected(Exception):
@@ -62,6 +63,7 @@ def validate_image(body: bytes, max_pixels: int) -> ValidImage:
                     "(possible decompression bomb); not decoded",
                 )
             picture.load()
+            perceptual = perceptual_hash(picture)
     except UnidentifiedImageError:
         start = body[:16].lstrip().lower()
         looks_like = "an HTML page" if start.startswith((b"<!doctype", b"<html")) else "not a known image format"
@@ -73,7 +75,16 @@ def validate_image(body: bytes, max_pixels: int) -> ValidImage:
         if "truncated" in message.lower() or isinstance(error, EOFError):
             raise ImageRejected("image.truncated", f"the image data ends early ({message})") from None
         raise ImageRejected("image.corrupt", f"the image cannot be decoded ({message})") from None
-    return ValidImage(hashlib.sha256(body).hexdigest(), image_format, width, height, len(body))
+    return ValidImage(hashlib.sha256(body).hexdigest(), image_format, width, height, len(body), perceptual)
+
+
+def perceptual_hash(picture: Image.Image) -> int:
+    """imagehash's pHash of the upright first frame, as a 64-bit integer."""
+    import imagehash
+    from PIL import ImageOps
+
+    frame = ImageOps.exif_transpose(picture) or picture
+    return int(str(imagehash.phash(frame.convert("RGB"))), 16)
 
 
 class ValidatePipeline(ImageStage):

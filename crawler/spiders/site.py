@@ -113,7 +113,7 @@ class SiteSpider(Spider):
             assert isinstance(response, TextResponse)
             site = runtime.site_files.cached(origin_of_url(response.url))
             headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
-            facts = page_facts(response.url, headers, response.text, runtime.token, site)
+            facts = page_facts(response.url, headers, response.text, runtime.token, site, selector=response.selector)
             observation = Observation({**observation.signals, **facts.observation.signals},
                                       [*observation.reasons, *facts.observation.reasons])
             if jurisdiction.source == "unknown":

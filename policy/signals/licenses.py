@@ -117,16 +117,17 @@ def page_licenses(html: str, base_url: str) -> list[LicenseRef]:
     return list(scan_page_licenses(html, base_url).licenses)
 
 
-def scan_page_licenses(html: str, base_url: str) -> PageLicenses:
-    """:func:`page_licenses` plus notes on markup that could not be read."""
+def scan_page_licenses(html: str, base_url: str, selector: Selector | None = None) -> PageLicenses:
+    """:func:`page_licenses` plus notes on markup that could not be read (pass ``selector`` if already parsed)."""
     notes: list[str] = []
-    text = html.decode("utf-8", "replace") if isinstance(html, (bytes, bytearray)) else html
-    if not isinstance(text, str) or not text.strip():
-        return PageLicenses((), ("no HTML to read",))
-    try:
-        selector = Selector(text=text.replace("\x00", ""))
-    except Exception as error:  # noqa: BLE001 - whatever lxml refuses
-        return PageLicenses((), (f"HTML could not be parsed ({type(error).__name__})",))
+    if selector is None:
+        text = html.decode("utf-8", "replace") if isinstance(html, (bytes, bytearray)) else html
+        if not isinstance(text, str) or not text.strip():
+            return PageLicenses((), ("no HTML to read",))
+        try:
+            selector = Selector(text=text.replace("\x00", ""))
+        except Exception as error:  # noqa: BLE001 - whatever lxml refuses
+            return PageLicenses((), (f"HTML could not be parsed ({type(error).__name__})",))
     base = _document_base(selector, base_url if isinstance(base_url, str) else "", notes)
     found: list[LicenseRef] = []
     for reader in (_rel_licenses, _json_ld_licenses, _microdata_licenses):

@@ -1,0 +1,96 @@
+"""Screening against the suppression list during a crawl: by URL, by perceptual hash, by face.
+
+The list is decrypted once into memory and re-read whenever its revision
+changes, so an opt-out added while a crawl runs applies to every image stored
+after it (the store stage checks again just before writing). A match leaves
+only the opt-out entry's id and how it matched: never a vector.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scrapy.crawler import Crawler
+
+from faces.compare import DEFAULT_MATCH_THRESHOLD, best_match
+from storage.keys import load_key
+from storage.suppression import SuppressionList, SuppressionStore, url_digest
+
+DEFAULT_PHASH_DISTANCE = 8  # of 64 bits: resized or recompressed copies measure 0-4 here
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutMatch:
+    optout_id: str
+    matched_by: str  # url | image | face
+    detail: str  # e.g. "face distance 0.37 < 0.6" (no vectors)
+
+
+class OptOutScreen:
+    def __init__(self, store: SuppressionStore, match_threshold: float = DEFAULT_MATCH_THRESHOLD,
+                 phash_distance: int = DEFAULT_PHASH_DISTANCE) -> None:
+        self.store = store
+        self.match_threshold = match_threshold
+        self.phash_distance = phash_distance
+        self._lock = threading.Lock()
+        self.current: SuppressionList = store.load()
+        self._checked_at = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OptOutScreen:
+        settings = crawler.settings
+        store = SuppressionStore(settings.get("FAIRCRAWL_SUPPRESSION_DB"), load_key())
+        return cls(store, settings.getfloat("FAIRCRAWL_MATCH_THRESHOLD"))
+
+    def refresh(self, max_age_seconds: float = 0.0) -> SuppressionList:
+        """The latest list (re-read only when its revision moved; call from a thread).
+
+        ``max_age_seconds`` lets the screen stage skip the revision query for a moment;
+        the store stage always asks (max age 0), so nothing is stored against a stale list.
+        """
+        if max_age_seconds and time.monotonic() - self._checked_at < max_age_seconds:
+            return self.current
+        revision = self.store.revision()
+        self._checked_at = time.monotonic()
+        with self._lock:
+            if revision != self.current.revision:
+                self.current = self.store.load()
+            return self.current
+
+    def match(self, urls: list[str], perceptual_hash: int | None, encodings: tuple[np.ndarray, ...],
+              suppression: SuppressionList | None = None) -> OptOutMatch | None:
+        listed = suppression or self.current
+        for url in urls:
+            owner = listed.url_digests.get(url_digest(url))
+            if owner:
+                return OptOutMatch(owner, "url", "the URL is on the suppression list")
+        if perceptual_hash is not None:
+            for owner, value in listed.hashes:
+                distance = bin(value ^ perceptual_hash).count("1")
+                if distance <= self.phash_distance:
+                    return OptOutMatch(owner, "image", f"perceptual hash {distance} bits from an opted-out image")
+        for encoding in encodings:
+            found = best_match(listed.templates, encoding, self.match_threshold)
+            if found is not None:
+                owner = listed.template_owners[found.index]
+                return OptOutMatch(owner, "face", f"face distance {found.distance:.2f} < {self.match_threshold}")
+        return None
+
+    def close(self) -> None:
+        self.store.dispose()
+
+
+def screen_for(crawler: Crawler) -> OptOutScreen:
+    screen: OptOutScreen | None = getattr(crawler, "_faircrawl_optouts", None)
+    if screen is None:
+        screen = OptOutScreen.from_crawler(crawler)
+        crawler._faircrawl_optouts = screen  # type: ignore[attr-defined]
+    return screen
+
+
+def describe(match: OptOutMatch) -> dict[str, Any]:
+    return {"optout_id": match.optout_id, "matched_by": match.matched_by}

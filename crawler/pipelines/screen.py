@@ -1,0 +1,59 @@
+"""Stage 4, screen: is this a person (or an image, or a URL) on the suppression list?
+
+Checked by URL, by perceptual hash (resized and recompressed copies), and by
+face (the encodings the faces stage computed, compared in memory). Under a
+pack that honours opt-outs a match drops the image, leaving only the decision
+(which opt-out entry, how it matched, never a vector). The unlawful-demo pack
+ignores opt-outs, as Clearview did: the match is recorded as a breach instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from scrapy.crawler import Crawler
+
+from crawler.items import FetchedImage
+from crawler.optouts import OptOutMatch, screen_for
+from crawler.pipelines.faces import vectors
+from crawler.pipelines.stage import ImageStage
+from crawler.policy_runtime import policy_for
+from policy import Outcome, Reason
+
+OPT_OUT_IGNORED = "GDPR Art. 21 (objection to processing ignored)"
+
+
+def blocked_reason(match: OptOutMatch) -> Reason:
+    return Reason("opt-out", f"optout.{match.matched_by}_match",
+                  f"on the suppression list ({match.detail}): not stored in any form",
+                  {"optout_id": match.optout_id, "matched_by": match.matched_by})
+
+
+class ScreenPipeline(ImageStage):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
+
+    async def process_item(self, item: FetchedImage) -> FetchedImage:
+        screen = screen_for(self.crawler)
+        suppression = await asyncio.to_thread(screen.refresh, 1.0)
+        faces = item.observation.signals.get("image.faces") or 0
+        if faces and not vectors(item) and suppression.template_owners and not self.ignores_opt_outs:
+            self.drop(item, Outcome.REFUSED, Reason(
+                "opt-out", "optout.unscreenable",
+                "the image shows faces but no template may be computed here, so it cannot be screened against "
+                "opt-outs: not kept"))
+        match = screen.match([item.url, item.final_url], item.extra["valid"].perceptual_hash, vectors(item), suppression)
+        if match is None:
+            item.observation.reasons.append(Reason("opt-out", "optout.screened",
+                                                   f"screened against suppression list revision {suppression.revision}: "
+                                                   "no match" + (" (faces by template)" if vectors(item) else "")))
+            return item
+        self.crawler.stats.inc_value(f"optout/{'ignored' if self.ignores_opt_outs else 'blocked'}")
+        if not self.ignores_opt_outs:
+            self.drop(item, Outcome.REFUSED, blocked_reason(match))
+        item.observation.reasons.append(Reason("opt-out", "optout.ignored",
+                                               f"on the suppression list ({match.detail}) but this pack ignores opt-outs",
+                                               {"optout_id": match.optout_id, "matched_by": match.matched_by}))
+        item.extra["extra_breaches"] = (OPT_OUT_IGNORED,)
+        return item

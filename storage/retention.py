@@ -1,0 +1,21 @@
+"""Retention: delete persisted face templates past their ``retention_until``, and say so in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select
+
+from storage.database import Database
+from storage.models import AuditEvent, FaceTemplate
+
+
+def expire_templates(database: Database, now: datetime | None = None) -> int:
+    """Delete every template whose retention has ended; returns how many, recorded as an audit event."""
+    now = now or datetime.now(UTC)
+    with database.session() as session, session.begin():
+        due = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.retention_until <= now))
+        removed = session.execute(delete(FaceTemplate).where(FaceTemplate.retention_until <= now)).rowcount if due else 0
+        session.add(AuditEvent(at=now, action="templates.expired",
+                               details={"removed": removed, "cutoff": now.isoformat()}))
+    return int(removed or 0)
