@@ -19,6 +19,7 @@ class ImageStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._made: set[Path] = set()  # folders known to exist (a crawl writes thousands of files)
 
     def relative_path(self, sha256: str, image_format: str) -> str:
         extension = EXTENSION_BY_FORMAT.get(image_format.upper(), "bin")
@@ -30,7 +31,9 @@ class ImageStore:
         target = self.root / relative
         if target.exists():
             return relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:

@@ -16,7 +16,7 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
-from crawler.optouts import screen_for
+from crawler.optouts import OptOutMatch, screen_for
 from crawler.pipelines.faces import vectors
 from crawler.pipelines.screen import blocked_reason
 from crawler.pipelines.stage import ImageStage
@@ -41,21 +41,28 @@ class StorePipeline(ImageStage):
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         valid: ValidImage = item.extra["valid"]
         decision = item.extra["decision"]
-        if not self.ignores_opt_outs:
-            screen = screen_for(self.crawler)
-            before = screen.current.revision
-            latest = await asyncio.to_thread(screen.refresh)
-            if latest.revision != before:  # opted out since this image was screened
-                match = screen.match([item.url, item.final_url], valid.perceptual_hash, vectors(item), latest)
-                if match is not None:
-                    item.extra.pop("encodings", None)
-                    self.drop(item, Outcome.REFUSED, blocked_reason(match))
+        screen = None if self.ignores_opt_outs else screen_for(self.crawler)
+
+        def check_then_write() -> tuple[OptOutMatch | None, str | None]:
+            if screen is not None:
+                before = screen.current.revision
+                latest = screen.refresh()
+                if latest.revision != before:  # opted out since this image was screened?
+                    match = screen.match([item.url, item.final_url], valid.perceptual_hash, vectors(item), latest)
+                    if match is not None:
+                        return match, None
+            return None, self.image_store.put(item.body, valid.sha256, valid.format)
+
         try:
-            relative_path = await asyncio.to_thread(self.image_store.put, item.body, valid.sha256, valid.format)
+            match, relative_path = await asyncio.to_thread(check_then_write)
         except OSError as error:  # the image store cannot be written: say where and why
             logger.error("cannot store %s: %s", item.url, error)
             self.drop(item, Outcome.FAILED, Reason("storage", "storage.write_failed",
                                                    f"cannot write to the image store: {error}"))
+        if match is not None:
+            item.extra.pop("encodings", None)
+            self.drop(item, Outcome.REFUSED, blocked_reason(match))
+        assert relative_path is not None
         stored = Reason("image", "image.stored",
                         f"{valid.format} {valid.width}x{valid.height}, {valid.byte_size} bytes, sha256 {valid.sha256[:12]}")
         obligations = item.extra.get("obligations", dict(decision.obligations))

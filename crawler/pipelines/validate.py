@@ -79,15 +79,32 @@ def validate_image(body: bytes, max_pixels: int) -> ValidImage:
 
 
 def perceptual_hash(picture: Image.Image) -> int:
-    """imagehash's pHash of the upright first frame, as a 64-bit integer."""
-    import imagehash
+    """pHash (imagehash's algorithm: 32x32 grey, 2-D DCT, 8x8 low frequencies above their median) as 64 bits.
+
+    Computed here with scipy.fft on a pre-reduced copy because ``imagehash.phash``
+    costs 2-4 ms an image (it dominated a crawl's profile); on a small image the
+    result is identical to imagehash's (tested), on a large one within a few bits.
+    """
+    import numpy as np
+    import scipy.fft
     from PIL import ImageOps
 
     frame = ImageOps.exif_transpose(picture) or picture
-    return int(str(imagehash.phash(frame.convert("RGB"))), 16)
+    grey = frame.convert("L")
+    factor = min(grey.size) // 64
+    if factor > 1:
+        grey = grey.reduce(factor)
+    pixels = np.asarray(grey.resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
+    low = scipy.fft.dct(scipy.fft.dct(pixels, axis=0), axis=1)[:8, :8]
+    value = 0
+    for bit in (low > np.median(low)).flatten():
+        value = (value << 1) | int(bit)
+    return value
 
 
 class ValidatePipeline(ImageStage):
+    """Decode once and read what the image says about itself (headers, XMP, C2PA), in one thread hop."""
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.max_pixels = crawler.settings.getint("FAIRCRAWL_IMAGE_MAX_PIXELS")
@@ -95,8 +112,21 @@ class ValidatePipeline(ImageStage):
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         import asyncio
 
+        from crawler.policy_runtime import policy_for
+        from crawler.sitefiles import origin_of_url
+        from policy.observe import image_observation
+
+        runtime = policy_for(self.crawler)
+        site = runtime.site_files.cached(origin_of_url(item.final_url))
+
+        def validate_and_read() -> tuple[ValidImage, object]:
+            valid = validate_image(item.body, self.max_pixels)
+            return valid, image_observation(item.final_url, item.headers, item.body, runtime.token, site,
+                                            item.page_facts)
+
         try:
-            item.extra["valid"] = await asyncio.to_thread(validate_image, item.body, self.max_pixels)
+            item.extra["valid"], observed = await asyncio.to_thread(validate_and_read)
         except ImageRejected as rejected:
             self.drop(item, Outcome.FAILED, rejected.reason)
+        item.observation.add(observed)  # type: ignore[arg-type]
         return item

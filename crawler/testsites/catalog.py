@@ -15,6 +15,7 @@ from typing import Any
 
 from crawler.testsites.model import OVERSIZED_IMAGE_BYTES, Expected, Served, TestSite
 from crawler.testsites.sites_jurisdictions import jurisdiction_sites
+from crawler.testsites.sites_optouts import optout_sites
 from crawler.testsites.sites_robots import robots_sites
 from crawler.testsites.sites_signals import signal_sites
 
@@ -44,5 +45,5 @@ class Catalog:
 @cache
 def build_catalog() -> Catalog:
     """The catalog; built once per process (image bytes are generated lazily, when served)."""
-    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites()]
+    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites()]
     return Catalog({s.hostname: s for s in sites})
