@@ -137,6 +137,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     if loaded.pack.requires_testsites:
         _check_testsites_only(loaded.pack.name, testsites, start_urls)
     database = _open_database(db_url)
+    _suppression_store(None).dispose()  # a wrong key or an unreadable list stops the crawl before it starts
     run_id = uuid.uuid4().hex
 
     from crawler.recording import create_run
@@ -591,8 +592,6 @@ def optout_list(suppression_db: str | None) -> None:
     store = _suppression_store(suppression_db)
     try:
         entries = store.entries()
-    except Exception as error:  # noqa: BLE001 - a key error is a user matter
-        raise UserError(str(error)) from None
     finally:
         store.dispose()
     if not entries:

@@ -79,7 +79,9 @@ state = Table(
     Column("id", Integer, primary_key=True),
     Column("schema_version", Integer, nullable=False),
     Column("revision", Integer, nullable=False),  # bumped on every change, so a crawl sees new opt-outs
+    Column("key_check", LargeBinary),  # a known value encrypted with the store's key: a wrong key fails at once
 )
+KEY_CHECK = b"faircrawl suppression list"
 
 
 def normalise_url(url: str) -> str:
@@ -133,9 +135,13 @@ class SuppressionStore:
             metadata.create_all(self.engine)
             with self.engine.begin() as connection:
                 if connection.scalar(select(func.count()).select_from(state)) == 0:
-                    connection.execute(insert(state).values(id=1, schema_version=SCHEMA_VERSION, revision=0))
+                    connection.execute(insert(state).values(id=1, schema_version=SCHEMA_VERSION, revision=0,
+                                                            key_check=fernet.encrypt(KEY_CHECK)))
+                check = connection.scalar(select(state.c.key_check))
         except OperationalError as error:
             raise DatabaseUnavailableError(f"cannot open the suppression database: {error.orig}") from None
+        if decrypt(fernet, check, "the suppression list") != KEY_CHECK:
+            raise DatabaseUnavailableError("the suppression list's key check does not match")
 
     def dispose(self) -> None:
         self.engine.dispose()

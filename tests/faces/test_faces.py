@@ -86,8 +86,11 @@ def _animated(picture: Image.Image) -> bytes:
 
 
 def _sixteen_bit(picture: Image.Image) -> bytes:
-    grey = np.asarray(picture.convert("L"), dtype=np.uint16) * 257
-    return _save(Image.fromarray(grey, mode="I;16"), "PNG")
+    grey = (np.asarray(picture.convert("L"), dtype=np.uint16) * 257).astype("<u2")
+    wide = Image.frombytes("I;16", picture.size, grey.tobytes())
+    saved = _save(wide, "PNG")
+    assert Image.open(io.BytesIO(saved)).mode.startswith("I")  # really 16-bit on disk
+    return saved
 
 
 MODES = {
