@@ -139,7 +139,8 @@ def test_a_probe_photo_must_show_exactly_one_face(world, tmp_path: Path) -> None
     assert none.returncode == 2 and "found 0" in none.stderr
     pair = Image.new("RGB", (1400, 700), "white")
     for index, name in enumerate(("obama.jpg", "biden.jpg")):
-        pair.paste(Image.open(io.BytesIO(face_photo(name))).convert("RGB").resize((600, 700)), (700 * index, 0))
+        person = Image.open(io.BytesIO(face_photo(name))).convert("RGB")
+        pair.paste(person.resize((int(700 * person.width / person.height), 700)), (700 * index, 0))
     pair.save(tmp_path / "two.jpg")
     two = run_faircrawl("optout", "add", "--photo", str(tmp_path / "two.jpg"), env=world["env"], cwd=tmp_path)
     assert two.returncode == 2 and "found 2" in two.stderr and "Traceback" not in two.stderr
