@@ -541,11 +541,13 @@ def optout_add(photos: tuple[str, ...], images: tuple[str, ...], urls: tuple[str
     store = _suppression_store(suppression_db)
     try:
         if photos:
-            encodings = []
-            for photo in photos:
-                encodings.append(_probe_encoding(Path(photo)))
-            entry = store.add_faces(encodings, label)
-            what = f"{len(encodings)} face template(s); the photos were not kept"
+            from storage.suppression import ProbeError
+
+            try:
+                entry = store.add_photos([(p, Path(p).read_bytes()) for p in photos], label)
+            except ProbeError as error:
+                raise UserError(str(error)) from None
+            what = f"{len(photos)} face template(s); the photos were not kept"
         elif images:
             from PIL import Image, UnidentifiedImageError
 
@@ -568,21 +570,6 @@ def optout_add(photos: tuple[str, ...], images: tuple[str, ...], urls: tuple[str
     finally:
         store.dispose()
     click.echo(f"opt-out {entry} added: {what}")
-
-
-def _probe_encoding(photo: Path):  # type: ignore[no-untyped-def]
-    from PIL import UnidentifiedImageError
-
-    from faces.encode import analyse_faces
-
-    try:
-        analysis = analyse_faces(photo.read_bytes())
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise UserError(f"{photo}: not a readable image ({error})") from None
-    if analysis.count != 1:
-        raise UserError(f"{photo}: a probe photo must show exactly one face; found {analysis.count}. "
-                        "Use a photo of the person alone, facing the camera")
-    return analysis.encodings[0]
 
 
 @optout.command("list")

@@ -106,6 +106,13 @@ def format_summary(report: dict[str, Any], show: int = 10) -> str:
         for site in report["sites"]:
             delay = f", Crawl-delay {site['crawl_delay_seconds']:g}s" if site["crawl_delay_seconds"] else ""
             lines.append(f"    {site['origin']:<36} {site['robots']}: {site['note']}{delay}")
+    codes = Counter(r["code"] for d in report["decisions"] for r in d["reasons"])
+    blocked = sum(codes[c] for c in ("optout.face_match", "optout.image_match", "optout.url_match"))
+    if codes["optout.ignored"]:
+        lines.append(f"  opt-outs: IGNORED by this pack - {codes['optout.ignored']} image(s) of opted-out people or "
+                     "images were kept anyway")
+    elif blocked:
+        lines.append(f"  opt-outs: {blocked} image(s) blocked (only the decision is kept: entry id, how it matched)")
     breaches = Counter(b for d in report["decisions"] for b in d.get("breaches") or [])
     if breaches:
         lines.append(f"  provisions breached (pack {run['policy']!r}; decisions that breach each):")

@@ -121,6 +121,29 @@ class SuppressionList:
         return not (self.template_owners or self.hashes or self.url_digests)
 
 
+class ProbeError(ValueError):
+    """A probe photo that cannot be used; the message names it and says why."""
+
+
+def probe_templates(photos: list[tuple[str, bytes]]) -> list[np.ndarray]:
+    """One template per probe photo, each of which must show exactly one face; the photos are not kept."""
+    from PIL import UnidentifiedImageError
+
+    from faces.encode import analyse_faces
+
+    found = []
+    for name, content in photos:
+        try:
+            analysis = analyse_faces(content)
+        except (UnidentifiedImageError, OSError, ValueError) as error:
+            raise ProbeError(f"{name}: not a readable image ({error})") from None
+        if analysis.count != 1:
+            raise ProbeError(f"{name}: a probe photo must show exactly one face; found {analysis.count}. "
+                             "Use a photo of the person alone, facing the camera")
+        found.append(analysis.encodings[0])
+    return found
+
+
 class SuppressionStore:
     def __init__(self, url: str, fernet: Fernet) -> None:
         try:
@@ -155,6 +178,10 @@ class SuppressionStore:
             label=self.fernet.encrypt(label.encode()) if label else None))
         connection.execute(update(state).values(revision=state.c.revision + 1))
         return optout_id
+
+    def add_photos(self, photos: list[tuple[str, bytes]], label: str | None = None) -> str:
+        """Opt a person out from probe photos (name, bytes): templates kept, photos not."""
+        return self.add_faces(probe_templates(photos), label)
 
     def add_faces(self, encodings: list[np.ndarray], label: str | None = None) -> str:
         with self.engine.begin() as connection:
