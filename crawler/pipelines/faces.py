@@ -6,7 +6,8 @@ faces, the ``face_template`` decision's obligation (none, transient, persist)
 says whether encodings may be computed at all: only then can the image be
 screened by face against opt-outs. Encodings stay in memory on the item and
 are dropped by the store stage unless the obligation is ``persist``.
-A known image (same sha256 in this crawl) is not analysed again.
+A known image (same sha256, or the same perceptual hash, in this crawl) is not
+analysed again; the cache holds counts and in-memory encodings only, for the crawl.
 """
 
 from __future__ import annotations
@@ -57,18 +58,24 @@ class FacesPipeline(ImageStage):
         assert item.jurisdiction is not None
         template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, {**item.observation.signals, "image.faces": 1})
         encode = template.allowed and template.obligations.get("templates", "none") != "none"
-        sha256 = item.extra["valid"].sha256
-        analysis = self._known.get((sha256, encode)) or (self._known.get((sha256, True)) if not encode else None)
+        valid = item.extra["valid"]
+        analysis = None
+        for key in (valid.sha256, f"phash:{valid.perceptual_hash:016x}"):  # same bytes, or the same picture
+            analysis = self._known.get((key, encode)) or (self._known.get((key, True)) if not encode else None)
+            if analysis is not None:
+                break
         if analysis is None:
             try:
                 analysis = await self.pool.analyse(item.body, encode=encode)
             except Exception as error:  # noqa: BLE001 - a face worker that fails must not stop the crawl
                 self.drop(item, Outcome.FAILED, Reason("faces", "faces.detection_failed",
                                                        f"face analysis failed ({type(error).__name__}); not kept"))
-            self._known[(sha256, encode)] = analysis
+            self._known[(valid.sha256, encode)] = analysis
+            self._known[(f"phash:{valid.perceptual_hash:016x}", encode)] = analysis
         else:
             item.observation.reasons.append(Reason("faces", "faces.known_image",
-                                                   "same content seen earlier in this crawl: not analysed again"))
+                                                   "same image (sha256 or perceptual hash) seen earlier in this crawl: "
+                                                   "not analysed again"))
         count = analysis.count
         item.observation.signals["image.faces"] = count
         detail = f"{count} face(s) detected ({self.model})" + (" - cap reached" if analysis.detection.capped else "")

@@ -160,3 +160,14 @@ def test_an_opt_out_added_during_a_crawl_applies_at_store_time(tmp_path: Path) -
     assert found is not None and found.matched_by == "face"
     assert isinstance(latest.templates, np.ndarray) and latest.templates.shape == (1, 128)
     store.dispose()
+
+
+def test_the_key_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    from storage.keys import load_key
+
+    key_file = tmp_path / "var" / "faircrawl.key"
+    load_key(key_file, environ={})
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_key(key_file, environ={}).decrypt(load_key(key_file, environ={}).encrypt(b"x")) == b"x"  # reused
