@@ -44,7 +44,7 @@ from storage.errors import DatabaseUnavailableError
 from storage.keys import decrypt
 
 DEFAULT_SUPPRESSION_DB = "sqlite:///var/suppression.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: suppression_state.key_check
 
 metadata = MetaData()
 optouts = Table(
@@ -156,6 +156,7 @@ class SuppressionStore:
         self.fernet = fernet
         try:
             metadata.create_all(self.engine)
+            self._upgrade()
             with self.engine.begin() as connection:
                 if connection.scalar(select(func.count()).select_from(state)) == 0:
                     connection.execute(insert(state).values(id=1, schema_version=SCHEMA_VERSION, revision=0,
@@ -165,6 +166,19 @@ class SuppressionStore:
             raise DatabaseUnavailableError(f"cannot open the suppression database: {error.orig}") from None
         if decrypt(fernet, check, "the suppression list") != KEY_CHECK:
             raise DatabaseUnavailableError("the suppression list's key check does not match")
+
+    def _upgrade(self) -> None:
+        """Bring an older list's schema up to date in place (version 1 had no key check)."""
+        from sqlalchemy import inspect, text
+
+        columns = {c["name"] for c in inspect(self.engine).get_columns("suppression_state")}
+        if "key_check" not in columns:
+            with self.engine.begin() as connection:
+                connection.execute(text("ALTER TABLE suppression_state ADD COLUMN key_check BLOB"
+                                        if self.engine.dialect.name == "sqlite"
+                                        else "ALTER TABLE suppression_state ADD COLUMN key_check BYTEA"))
+                connection.execute(update(state).values(key_check=self.fernet.encrypt(KEY_CHECK),
+                                                        schema_version=SCHEMA_VERSION))
 
     def dispose(self) -> None:
         self.engine.dispose()
