@@ -260,6 +260,10 @@ def _semantic_lint(rules: list[Rule]) -> list[LintIssue]:
         if not rule.citations:
             issue(rule, "error", "no citations", "cite the instrument and article, e.g. 'GDPR Art. 9(1)' or 'RFC 9309 §2.3.1.4'",
                   "citations")
+        if (rule.effect == "allow" and rule.obligations.get("templates") == "persist"
+                and "retention_days" not in rule.obligations):
+            issue(rule, "warning", "templates persist with no retention_days: kept indefinitely",
+                  "every biometric retention needs a limit (e.g. 740 ILCS 14/15(a): 3 years at most)")
         if rule.effect == "deny" and rule.obligations.get("templates") == "persist":
             issue(rule, "warning", "a deny rule obliging 'persist' has no effect: obligations combine strictest-first")
         _lint_conditions(rule, issue)

@@ -68,22 +68,26 @@ class StorePipeline(ImageStage):
         obligations = item.extra.get("obligations", dict(decision.obligations))
         reasons = [*policy_for(self.crawler).policy_reasons(decision), stored]  # fetch reasons are added by record()
         keep_templates = obligations.get("templates") == "persist" and vectors(item)
+        template_decision = item.extra.get("template_decision")
+        if template_decision is not None and template_decision.breaches:  # what keeping templates breaches
+            item.extra["extra_breaches"] = (*item.extra.get("extra_breaches", ()), *template_decision.breaches)
         if keep_templates:
+            until = retention_until(now(), obligations)
             reasons.append(Reason("faces", "templates.persisted",
-                                  f"{len(vectors(item))} template(s) kept until "
-                                  f"{(now() + timedelta(days=int(obligations.get('retention_days', 0)))).date()}"))
+                                  f"{len(vectors(item))} template(s) kept until {until.date()}"
+                                  + ("" if "retention_days" in obligations else " (the pack sets no retention limit)")))
         decision_id = self.record(item, Outcome.STORED, *reasons, decision=decision, obligations=obligations)
         recorder = recorder_for(self.crawler)
         recorder.image_stored(decision_id, item.url, item.page_url, valid.sha256, relative_path,
                               valid.byte_size, valid.format, valid.width, valid.height, item.content_type)
         if keep_templates:
-            self._persist_templates(item, decision_id, int(obligations.get("retention_days", 0)))
+            self._persist_templates(item, decision_id, obligations)
         self.crawler.stats.inc_value("faircrawl/images_stored")
         item.extra.pop("encodings", None)  # transient templates end here
         item.body = b""  # the bytes are on disk; do not hold them in memory
         return item
 
-    def _persist_templates(self, item: FetchedImage, decision_id: str, retention_days: int) -> None:
+    def _persist_templates(self, item: FetchedImage, decision_id: str, obligations: dict) -> None:  # type: ignore[type-arg]
         if self._fernet is None:
             self._fernet = load_key()
         recorder = recorder_for(self.crawler)
@@ -99,5 +103,14 @@ class StorePipeline(ImageStage):
                 "box": [box.top, box.right, box.bottom, box.left] if box else [],
                 "ciphertext": self._fernet.encrypt(encoding.astype("float32").tobytes()),
                 "landmark_model": LANDMARK_MODEL, "allowed_by": allowed_by, "created_at": created,
-                "retention_until": created + timedelta(days=retention_days),
+                "retention_until": retention_until(created, obligations),
             })
+
+
+#: Where a pack sets no retention (only the unlawful demo does), "kept indefinitely", as Clearview did.
+NO_RETENTION_LIMIT = timedelta(days=100 * 365)
+
+
+def retention_until(created, obligations: dict):  # type: ignore[no-untyped-def,type-arg]
+    days = obligations.get("retention_days")
+    return created + (timedelta(days=int(days)) if days is not None else NO_RETENTION_LIMIT)

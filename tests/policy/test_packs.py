@@ -448,9 +448,19 @@ def test_an_extra_rules_file_is_linted_with_the_pack(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pack_name", SHIPPED_PACKS)
 def test_a_shipped_pack_lints_with_no_error_and_no_warning(pack_name: str) -> None:
     pack = read_pack(pack_name)
+    # The unlawful demo keeps templates forever on purpose (as Clearview did): lint must say so, and only that.
+    expected = ["templates persist with no retention_days: kept indefinitely"] if pack_name == "unlawful-demo" else []
 
-    assert pack.issues == [], "\n".join(map(str, pack.issues))
+    assert [i.message for i in pack.issues] == expected, "\n".join(map(str, pack.issues))
     assert pack.rules and pack.test_files
+
+
+def test_persisting_templates_without_a_retention_limit_is_flagged(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "forever.yaml"
+    rules.write_text("rules:\n  - id: keep-forever\n    description: d\n    when: {purpose: face_template}\n"
+                     "    effect: allow\n    obligations: {templates: persist}\n    citations: [x]\n")
+    issues = [i for i in read_pack(rules).issues if "retention_days" in i.message]
+    assert len(issues) == 1 and issues[0].severity == "warning" and issues[0].rule_id == "keep-forever"
 
 
 def test_only_the_unlawful_demo_pack_is_restricted_to_the_test_sites() -> None:
