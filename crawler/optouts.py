@@ -46,6 +46,10 @@ class OptOutScreen:
         store = SuppressionStore(settings.get("FAIRCRAWL_SUPPRESSION_DB"), load_key())
         return cls(store, settings.getfloat("FAIRCRAWL_MATCH_THRESHOLD"))
 
+    def fresh(self, max_age_seconds: float) -> bool:
+        """Was the revision checked within ``max_age_seconds``? (then screening needs no database call)"""
+        return time.monotonic() - self._checked_at < max_age_seconds
+
     def refresh(self, max_age_seconds: float = 0.0) -> SuppressionList:
         """The latest list (re-read only when its revision moved; call from a thread).
 

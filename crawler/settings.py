@@ -80,13 +80,8 @@ EXTENSIONS = {
     "crawler.progress.Progress": 500,
 }
 FEED_EXPORT_ENCODING = "utf-8"
-ITEM_PIPELINES = {
-    "crawler.pipelines.ValidatePipeline": 100,
-    "crawler.pipelines.ConsentPipeline": 200,
-    "crawler.pipelines.FacesPipeline": 300,
-    "crawler.pipelines.ScreenPipeline": 400,
-    "crawler.pipelines.StorePipeline": 900,
-}
+# validate -> consent -> faces -> screen -> store, run in order by one pipeline (crawler/pipelines)
+ITEM_PIPELINES = {"crawler.pipelines.ImagePipeline": 300}
 LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-executing control server: never in a crawler

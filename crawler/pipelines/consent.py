@@ -18,7 +18,7 @@ from policy.vocabulary import Purpose
 
 
 class ConsentPipeline(ImageStage):
-    async def process_item(self, item: FetchedImage) -> FetchedImage:
+    def process_item(self, item: FetchedImage) -> FetchedImage:  # nothing to wait for
         runtime = policy_for(self.crawler)
         item.observation.signals.update(runtime.site_signals(item.url, item.page_url))
         jurisdiction = item.jurisdiction or runtime.jurisdiction(item.page_url or item.url)

@@ -51,9 +51,12 @@ class FacesPipeline(ImageStage):
         self.pool.close()
         self._known.clear()
 
-    async def process_item(self, item: FetchedImage) -> FetchedImage:
+    def process_item(self, item: FetchedImage) -> Any:
         if not item.extra.get("faces_matter"):
-            return item
+            return item  # synchronously: most images of most jurisdictions in a face-free crawl
+        return self._analyse(item)
+
+    async def _analyse(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
         assert item.jurisdiction is not None
         template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, {**item.observation.signals, "image.faces": 1})

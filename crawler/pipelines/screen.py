@@ -10,6 +10,7 @@ ignores opt-outs, as Clearview did: the match is recorded as a breach instead.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from scrapy.crawler import Crawler
 
@@ -19,6 +20,7 @@ from crawler.pipelines.faces import vectors
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from policy import Outcome, Reason
+from storage.suppression import SuppressionList
 
 OPT_OUT_IGNORED = "GDPR Art. 21 (objection to processing ignored)"
 
@@ -34,9 +36,18 @@ class ScreenPipeline(ImageStage):
         super().__init__(crawler)
         self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
 
-    async def process_item(self, item: FetchedImage) -> FetchedImage:
+    def process_item(self, item: FetchedImage) -> Any:
         screen = screen_for(self.crawler)
-        suppression = await asyncio.to_thread(screen.refresh, 1.0)
+        if screen.fresh(1.0):
+            return self._screen(item, screen.current)  # the list was checked within the last second
+        return self._refresh_then_screen(item)
+
+    async def _refresh_then_screen(self, item: FetchedImage) -> FetchedImage:
+        suppression = await asyncio.to_thread(screen_for(self.crawler).refresh)
+        return self._screen(item, suppression)
+
+    def _screen(self, item: FetchedImage, suppression: SuppressionList) -> FetchedImage:
+        screen = screen_for(self.crawler)
         faces = item.observation.signals.get("image.faces") or 0
         if faces and not vectors(item) and suppression.template_owners and not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, Reason(

@@ -119,8 +119,10 @@ def test_crawl_delay_spaces_requests_to_the_host(catalog_crawl: CrawlResult) -> 
     )
     assert len(times) == 5
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    # Crawl-delay: 1 in faircrawl's group; send times are derived from download_latency, hence 0.1 s of slack
-    assert min(gaps) >= 0.9, gaps
+    # Crawl-delay: 1 in faircrawl's group. Send times are derived from download_latency, which jitters by
+    # a tenth of a second or two on a loaded machine; without the delay the gaps would be a few milliseconds.
+    assert min(gaps) >= 0.7, gaps
+    assert sum(gaps) >= 3.8, gaps  # four intervals of one second, give or take the jitter
 
 
 def test_robots_outcomes_are_recorded_per_site(catalog_crawl: CrawlResult) -> None:
