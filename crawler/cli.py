@@ -186,15 +186,11 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
 
 def _load_policy(pack_name: str, rule_files: tuple[str, ...], testsites: bool):  # type: ignore[no-untyped-def]
     """Load and check the policy before anything is fetched: nothing runs under a broken one."""
+    from crawler.policy_runtime import registry_paths
     from policy.loading import PolicyError
-    from policy.packs import REGISTRY_DIR, load_policy
+    from policy.packs import load_policy
 
-    sites, terms = [REGISTRY_DIR / "sites.yaml"], [REGISTRY_DIR / "terms.yaml"]
-    if testsites:
-        from crawler.testsites.registry import TESTSITE_SITE_REGISTRY, TESTSITE_TERMS_REGISTRY
-
-        sites.append(TESTSITE_SITE_REGISTRY)
-        terms.append(TESTSITE_TERMS_REGISTRY)
+    sites, terms = registry_paths(testsites)
     try:
         return load_policy(pack_name, [Path(p) for p in rule_files], sites, terms)
     except PolicyError as error:

@@ -89,11 +89,9 @@ class OptOutScreen:
 
 
 def screen_for(crawler: Crawler) -> OptOutScreen:
-    screen: OptOutScreen | None = getattr(crawler, "_faircrawl_optouts", None)
-    if screen is None:
-        screen = OptOutScreen.from_crawler(crawler)
-        crawler._faircrawl_optouts = screen  # type: ignore[attr-defined]
-    return screen
+    from crawler.policy_runtime import per_crawler
+
+    return per_crawler(crawler, "_faircrawl_optouts", OptOutScreen.from_crawler)
 
 
 def describe(match: OptOutMatch) -> dict[str, Any]:

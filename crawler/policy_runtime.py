@@ -6,30 +6,58 @@ registries); a pack with errors stops the crawl before anything is fetched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 
 from crawler.sitefiles import SiteFilesCache
 from policy import Reason
-from policy.engine import Decision, PolicyContext
+from policy.engine import Decision, PolicyContext, Rule
 from policy.jurisdiction import Jurisdiction, resolve
 from policy.packs import REGISTRY_DIR, LoadedPolicy, load_policy
 from policy.vocabulary import Purpose
+
+T = TypeVar("T")
+
+
+def registry_paths(testsites: bool, sites: list[str] = (), terms: list[str] = ()) -> tuple[list[Path], list[Path]]:  # type: ignore[assignment]
+    """The site and terms registries in use: the given ones or the shipped ones, plus the catalog's in test-site mode."""
+    site_paths = [Path(p) for p in sites] or [REGISTRY_DIR / "sites.yaml"]
+    terms_paths = [Path(p) for p in terms] or [REGISTRY_DIR / "terms.yaml"]
+    if testsites:
+        from crawler.testsites.registry import TESTSITE_SITE_REGISTRY, TESTSITE_TERMS_REGISTRY
+
+        site_paths.append(TESTSITE_SITE_REGISTRY)
+        terms_paths.append(TESTSITE_TERMS_REGISTRY)
+    return site_paths, terms_paths
+
+
+def pack_may_ask_about_faces(rule: Rule, jurisdiction: str | None = None) -> bool:
+    """A rule about faces, or one allowing a template (for ``jurisdiction``, or for any when None)."""
+    if jurisdiction is not None and not rule.covers_jurisdiction(jurisdiction):
+        return False
+    return any(c.signal == "image.faces" for c in rule.conditions) or (
+        Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow")
+
+
+def per_crawler(crawler: Crawler, attribute: str, build: Callable[[Crawler], T]) -> T:
+    """One instance per crawl, made on first use and shared by every component that asks."""
+    found: T | None = getattr(crawler, attribute, None)
+    if found is None:
+        found = build(crawler)
+        setattr(crawler, attribute, found)
+    return found
 
 
 class CrawlPolicy:
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        sites = [Path(p) for p in settings.getlist("FAIRCRAWL_SITE_REGISTRIES")] or [REGISTRY_DIR / "sites.yaml"]
-        terms = [Path(p) for p in settings.getlist("FAIRCRAWL_TERMS_REGISTRIES")] or [REGISTRY_DIR / "terms.yaml"]
         self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
-        if self.testsites:
-            from crawler.testsites.registry import TESTSITE_SITE_REGISTRY, TESTSITE_TERMS_REGISTRY
-
-            sites.append(TESTSITE_SITE_REGISTRY)
-            terms.append(TESTSITE_TERMS_REGISTRY)
+        sites, terms = registry_paths(self.testsites, settings.getlist("FAIRCRAWL_SITE_REGISTRIES"),
+                                      settings.getlist("FAIRCRAWL_TERMS_REGISTRIES"))
         self.loaded: LoadedPolicy = load_policy(
             settings.get("FAIRCRAWL_POLICY"), [Path(p) for p in settings.getlist("FAIRCRAWL_RULES")], sites, terms)
         self.engine = self.loaded.engine
@@ -57,19 +85,14 @@ class CrawlPolicy:
         signals = self.loaded.terms.signals_for(terms_url)
         if self.loaded.terms.signals_for(url)["terms.scraping"] == "forbidden":
             signals["terms.scraping"] = "forbidden"  # the image host forbids it too
-        from urllib.parse import urlsplit
-
         signals["site.testsite"] = (urlsplit(url).hostname or "") in self.catalog_hosts
         return signals
 
     def faces_may_matter(self, jurisdiction: str) -> bool:
         """Could faces change an image's fate here: a rule about faces, or a template allowed? (cached per code)"""
         if jurisdiction not in self._faces_matter:
-            self._faces_matter[jurisdiction] = any(
-                rule.covers_jurisdiction(jurisdiction) and (
-                    any(c.signal == "image.faces" for c in rule.conditions)
-                    or (Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow"))
-                for rule in self.loaded.pack.rules)
+            self._faces_matter[jurisdiction] = any(pack_may_ask_about_faces(rule, jurisdiction)
+                                                   for rule in self.loaded.pack.rules)
         return self._faces_matter[jurisdiction]
 
     def decide(self, purpose: str, jurisdiction: Jurisdiction, signals: dict[str, Any]) -> Decision:
@@ -90,8 +113,4 @@ class CrawlPolicy:
 
 
 def policy_for(crawler: Crawler) -> CrawlPolicy:
-    runtime: CrawlPolicy | None = getattr(crawler, "_faircrawl_policy", None)
-    if runtime is None:
-        runtime = CrawlPolicy(crawler)
-        crawler._faircrawl_policy = runtime  # type: ignore[attr-defined]
-    return runtime
+    return per_crawler(crawler, "_faircrawl_policy", CrawlPolicy)

@@ -209,11 +209,9 @@ class Recording:
 
 def recorder_for(crawler: Crawler) -> CrawlRecorder:
     """The run's recorder, created on first use and shared by every component."""
-    recorder: CrawlRecorder | None = getattr(crawler, "_faircrawl_recorder", None)
-    if recorder is None:
-        recorder = CrawlRecorder(crawler)
-        crawler._faircrawl_recorder = recorder  # type: ignore[attr-defined]
-    return recorder
+    from crawler.policy_runtime import per_crawler
+
+    return per_crawler(crawler, "_faircrawl_recorder", CrawlRecorder)
 
 
 def create_run(database: Database, run_id: str, policy_name: str, policy_revision: str, product_token: str,

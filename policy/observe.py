@@ -129,6 +129,14 @@ def _tdm_file_value(site: SiteFiles, url: str) -> TdmValue:
     return site.tdmrep.lookup(_path_and_query(url))
 
 
+def _inherit_page_tdm(value: TdmValue, page: PageFacts | None) -> TdmValue:
+    """An image with no reservation of its own takes its embedding page's ("absence does not reset")."""
+    if value.reservation is None and page is not None and page.tdm.reservation is not None:
+        return TdmValue(page.tdm.reservation, page.tdm.policy, f"the embedding page ({page.tdm.source})",
+                        page.tdm.evidence)
+    return value
+
+
 def _tdm_observation(value: TdmValue) -> Observation:
     if value.reservation is None:
         return Observation({"tdm.reservation": None})
@@ -166,11 +174,7 @@ def request_observation(site: SiteFiles, url: str, token: str, *, is_image: bool
     observation.add(_usage_observation(preferences, content_signals, usage_evidence))
     if not is_image:
         return observation
-    value = _tdm_file_value(site, url)
-    if value.reservation is None and page is not None and page.tdm.reservation is not None:
-        value = TdmValue(page.tdm.reservation, page.tdm.policy, f"the embedding page ({page.tdm.source})",
-                         page.tdm.evidence)
-    observation.add(_tdm_observation(value))
+    observation.add(_tdm_observation(_inherit_page_tdm(_tdm_file_value(site, url), page)))
     observation.add(_ai_txt_observation(site, url, token))
     if page is not None:
         observation.signals["page.robots"] = page.robots_directives or None
@@ -245,10 +249,7 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
     file_value = _tdm_file_value(site, url) if site is not None else tdmrep.UNSET
     value = tdmrep.combine(file_value, tdmrep.from_headers({k: header_values(headers, k)
                                                            for k in ("tdm-reservation", "tdm-policy")}))
-    if value.reservation is None and page is not None and page.tdm.reservation is not None:
-        value = TdmValue(page.tdm.reservation, page.tdm.policy, f"the embedding page ({page.tdm.source})",
-                         page.tdm.evidence)
-    observation.add(_tdm_observation(value))
+    observation.add(_tdm_observation(_inherit_page_tdm(value, page)))
     preferences = aipref.from_headers(header_values(headers, "Content-Usage"))
     content_signals = aipref.ContentSignals()
     evidence: tuple[str, ...] = ()

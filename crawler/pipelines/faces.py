@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
-from crawler.policy_runtime import policy_for
+from crawler.policy_runtime import pack_may_ask_about_faces, policy_for
 from faces import FacePool
 from faces.encode import FaceAnalysis
 from policy import Outcome, Reason
@@ -34,11 +34,8 @@ class FacesPipeline(ImageStage):
         self.model = settings.get("FAIRCRAWL_FACE_MODEL")
         self.pool = FacePool(settings.getint("FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
                              max_side=settings.getint("FAIRCRAWL_FACE_MAX_SIDE"))
-        rules = policy_for(crawler).loaded.pack.rules
         # Start the workers with the crawl when the pack can ever ask about faces.
-        self.may_need_faces = any(
-            any(c.signal == "image.faces" for c in rule.conditions)
-            or (Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow") for rule in rules)
+        self.may_need_faces = any(pack_may_ask_about_faces(rule) for rule in policy_for(crawler).loaded.pack.rules)
         self._known: dict[tuple[str, bool], FaceAnalysis] = {}  # sha256, encoded -> analysis, this crawl only
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)

@@ -10,6 +10,7 @@ face_recognition has set ``LOAD_TRUNCATED_IMAGES`` for the process.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 from dataclasses import dataclass
@@ -19,7 +20,10 @@ from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
+from crawler.policy_runtime import policy_for
+from crawler.sitefiles import origin_of_url
 from policy import Outcome, Reason
+from policy.observe import image_observation
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
 
@@ -110,12 +114,6 @@ class ValidatePipeline(ImageStage):
         self.max_pixels = crawler.settings.getint("FAIRCRAWL_IMAGE_MAX_PIXELS")
 
     async def process_item(self, item: FetchedImage) -> FetchedImage:
-        import asyncio
-
-        from crawler.policy_runtime import policy_for
-        from crawler.sitefiles import origin_of_url
-        from policy.observe import image_observation
-
         runtime = policy_for(self.crawler)
         site = runtime.site_files.cached(origin_of_url(item.final_url))
 

@@ -43,6 +43,11 @@ def _without_fragment(url: str) -> str:
     return urldefrag(url)[0]
 
 
+def _headers(response: Response) -> dict[str, list[str]]:
+    """Every header instance, decoded, for the signal readers."""
+    return {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
+
+
 def classify_failure(failure: Failure, request: Request) -> Reason:
     """Turn a download failure into a reason a reader understands."""
     error = failure.value
@@ -112,7 +117,7 @@ class SiteSpider(Spider):
         if is_html:
             assert isinstance(response, TextResponse)
             site = runtime.site_files.cached(origin_of_url(response.url))
-            headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
+            headers = _headers(response)
             facts = page_facts(response.url, headers, response.text, runtime.token, site, selector=response.selector)
             observation = Observation({**observation.signals, **facts.observation.signals},
                                       [*observation.reasons, *facts.observation.reasons])
@@ -171,7 +176,7 @@ class SiteSpider(Spider):
             page_url=response.meta.get(PAGE_URL_META),
             body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
-            headers={k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()},
+            headers=_headers(response),
             observation=response.meta.get(OBSERVATION_META) or Observation(),
             jurisdiction=response.meta.get(JURISDICTION_META),
             page_facts=response.meta.get(PAGE_FACTS_META),
