@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from policy.errors import DemoError
 
-class DemoError(Exception):
-    pass
+__all__ = ["DemoError", "compare", "format_comparison", "run_demo"]
 
 
 def run_pack(pack: str, db: str, store: str, report_path: Path) -> dict[str, Any]:

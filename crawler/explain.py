@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from crawler.sitefiles import next_step, site_files_from
 from policy.engine import Decision, PolicyContext
+from policy.errors import ExplainError
 from policy.jurisdiction import Jurisdiction
 from policy.observe import FetchedFile, Observation, PageFacts, SiteFiles, image_observation, page_facts, request_observation
 from policy.packs import LoadedPolicy
@@ -28,8 +29,7 @@ FETCH_TIMEOUT_SECONDS = 20
 MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
-class ExplainError(Exception):
-    """The URL could not be explained; the message says why."""
+__all__ = ["ExplainError", "HttpFetcher", "explain", "explanation_dict", "format_explanation"]
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

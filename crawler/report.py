@@ -8,12 +8,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from policy.errors import RunNotFoundError
 from storage import Database
 from storage.models import CrawlRun, DecisionRecord, ImageRecord, SiteRecord
 
-
-class RunNotFoundError(LookupError):
-    pass
+__all__ = ["RunNotFoundError", "build_report", "format_summary", "latest_run_id", "list_runs"]
 
 
 def latest_run_id(database: Database) -> str | None:

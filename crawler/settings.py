@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from policy.errors import ConfigError
+
 BOT_NAME = "faircrawl"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -111,8 +113,7 @@ _ENV_TYPES: dict[str, type] = {
 }
 
 
-class SettingsError(ValueError):
-    """A FAIRCRAWL_* variable that cannot be read; the message names it."""
+SettingsError = ConfigError  # a FAIRCRAWL_* variable that cannot be read; the message names it
 
 
 def faircrawl_overrides_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -1,9 +1,6 @@
 """Read policy YAML files keeping the line of every value, so errors name file and line.
 
-Errors (one tree, defined here)::
-
-    PolicyError                      anything wrong with a policy in use
-    └── PolicyFileError              a file: syntax, shape, duplicate key or id; has path, line, hint
+Errors are ``PolicyError`` and ``PolicyFileError`` of the one tree in :mod:`policy.errors`.
 """
 
 from __future__ import annotations
@@ -13,17 +10,12 @@ from typing import Any
 
 import yaml
 
+from policy.errors import PolicyError, PolicyFileError
+
 PathKey = tuple[str | int, ...]
 
 
-class PolicyError(Exception):
-    """A policy that must not be used; the message says what to fix."""
-
-
-class PolicyFileError(PolicyError):
-    def __init__(self, path: Path | str, line: int, problem: str, hint: str = "") -> None:
-        self.path, self.line, self.problem, self.hint = str(path), line, problem, hint
-        super().__init__(f"{self.path}:{line}: {problem}" + (f" (hint: {hint})" if hint else ""))
+__all__ = ["PathKey", "PolicyError", "PolicyFileError", "line_of", "load_yaml_with_lines"]
 
 
 def load_yaml_with_lines(path: Path) -> tuple[Any, dict[PathKey, int]]:

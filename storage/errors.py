@@ -1,18 +1,5 @@
-"""Errors the storage layer reports to users (never with a traceback).
+"""The storage layer's errors; they belong to the one tree drawn in :mod:`policy.errors`."""
 
-    StorageError
-    ├── DatabaseUnavailableError   the URL is wrong or the server cannot be reached
-    └── SchemaError                the database holds a schema newer than this code
-"""
+from policy.errors import DatabaseUnavailableError, KeyFileError, SchemaError, StorageError, WriterError
 
-
-class StorageError(Exception):
-    """A storage problem with a message that says what to do."""
-
-
-class DatabaseUnavailableError(StorageError):
-    pass
-
-
-class SchemaError(StorageError):
-    pass
+__all__ = ["DatabaseUnavailableError", "KeyFileError", "SchemaError", "StorageError", "WriterError"]

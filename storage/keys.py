@@ -13,13 +13,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from storage.errors import StorageError
+from storage.errors import KeyFileError
 
 DEFAULT_KEY_FILE = Path("var/faircrawl.key")
-
-
-class KeyError_(StorageError):
-    """The key is missing, malformed, or not the one the data was encrypted with."""
 
 
 def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None) -> Fernet:
@@ -28,7 +24,7 @@ def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None
         try:
             return Fernet(environ["FAIRCRAWL_KEY"].encode())
         except ValueError:
-            raise KeyError_("FAIRCRAWL_KEY is not a valid key: it must be 32 url-safe base64-encoded bytes "
+            raise KeyFileError("FAIRCRAWL_KEY is not a valid key: it must be 32 url-safe base64-encoded bytes "
                             "(make one with `python -c 'from cryptography.fernet import Fernet; "
                             "print(Fernet.generate_key().decode())'`)") from None
     path = Path(environ.get("FAIRCRAWL_KEY_FILE") or key_file or DEFAULT_KEY_FILE)
@@ -40,12 +36,12 @@ def load_key(key_file: Path | None = None, environ: dict[str, str] | None = None
     try:
         return Fernet(path.read_bytes().strip())
     except ValueError:
-        raise KeyError_(f"key file {path} does not hold a valid key; restore it from your backup") from None
+        raise KeyFileError(f"key file {path} does not hold a valid key; restore it from your backup") from None
 
 
 def decrypt(fernet: Fernet, token: bytes, what: str) -> bytes:
     try:
         return fernet.decrypt(token)
     except InvalidToken:
-        raise KeyError_(f"cannot decrypt {what}: this is not the key it was encrypted with "
+        raise KeyFileError(f"cannot decrypt {what}: this is not the key it was encrypted with "
                         "(check FAIRCRAWL_KEY or the key file)") from None

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from policy.errors import ProbeError
 from storage.errors import DatabaseUnavailableError
 from storage.keys import decrypt
 
@@ -119,10 +120,6 @@ class SuppressionList:
     @property
     def empty(self) -> bool:
         return not (self.template_owners or self.hashes or self.url_digests)
-
-
-class ProbeError(ValueError):
-    """A probe photo that cannot be used; the message names it and says why."""
 
 
 def probe_templates(photos: list[tuple[str, bytes]]) -> list[np.ndarray]:

@@ -23,6 +23,7 @@ from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.sitefiles import origin_of_url
 from policy import Outcome, Reason
+from policy.errors import ImageError
 from policy.observe import image_observation
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
@@ -42,12 +43,7 @@ class ValidImage:
     perceptual_hash: int  # 64-bit pHash, for opt-outs by image and near-duplicates
 
 
-class ImageRejected(Exception):
-    """The body is not an image faircrawl will keep; ``reason`` says why."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = Reason("image", code, detail)
+ImageRejected = ImageError  # the body is not an image faircrawl will keep
 
 
 def validate_image(body: bytes, max_pixels: int) -> ValidImage:
@@ -125,6 +121,6 @@ class ValidatePipeline(ImageStage):
         try:
             item.extra["valid"], observed = await asyncio.to_thread(validate_and_read)
         except ImageRejected as rejected:
-            self.drop(item, Outcome.FAILED, rejected.reason)
+            self.drop(item, Outcome.FAILED, Reason("image", rejected.code, rejected.detail))
         item.observation.add(observed)  # type: ignore[arg-type]
         return item

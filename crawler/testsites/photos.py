@@ -16,6 +16,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from policy.errors import PhotosMissingError
+
 SDIST_REQUIREMENT = "face_recognition==1.3.0"
 SDIST_PHOTO_FOLDER = "face_recognition-1.3.0/tests/test_images/"
 
@@ -26,10 +28,6 @@ PACKAGED_FACE_PHOTOS: dict[str, str] = {
     "obama3.jpg": "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3",
     "biden.jpg": "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c",
 }
-
-
-class PhotosMissingError(RuntimeError):
-    """The packaged photos have not been fetched into this environment yet."""
 
 
 def photos_dir() -> Path:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from crawler.testsites.images import landscape
 from crawler.testsites.photos import face_photo
-from storage.keys import KeyError_
+from storage.keys import KeyFileError
 from storage.suppression import SuppressionStore
 from tests.conftest import crawl, run_faircrawl
 
@@ -124,7 +124,7 @@ def _the_released_template_is_kept_encrypted_until_its_retention_date(result, re
 
 def test_the_suppression_store_is_unreadable_without_the_key(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url = world["env"]["FAIRCRAWL_SUPPRESSION_DB"]  # type: ignore[index]
-    with pytest.raises(KeyError_, match="not the key"):
+    with pytest.raises(KeyFileError, match="not the key"):
         SuppressionStore(url, Fernet(Fernet.generate_key()))
     wrong = {**world["env"], "FAIRCRAWL_KEY": Fernet.generate_key().decode()}  # type: ignore[dict-item]
     listed = run_faircrawl("optout", "list", env=wrong, cwd=tmp_path)
