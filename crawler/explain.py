@@ -1,191 +1,141 @@
-"""`faircrawl policy explain URL`: fetch what the crawler would, and show how the policy decides. Stores nothing.
+"""`faircrawl policy explain URL`: the decision record the crawl would make for URL, and how the policy got there.
 
-It uses the crawler's own pieces (the site-file rules of ``crawler.sitefiles``,
-the signal readers of ``policy.observe``, the loaded rule pack), so what it
-prints is what a crawl would record. In test-site mode the catalog is served
-on a local thread and reached through it as a proxy.
+It is not a second pipeline: it runs the crawl itself in dry-run mode
+(``FAIRCRAWL_DRY_RUN``), with the same gates (test-site routing, the
+private-host gate, the consent gate and its site-file cache), the same spider
+code for the embedding page, the same image stages (the configured face model,
+the suppression list) and the same record builder; the dry run only keeps the
+records in memory instead of writing rows, files or templates. So what it
+prints is what a crawl would record, and it stores nothing.
 """
 
 from __future__ import annotations
 
-import io
-import urllib.error
-import urllib.request
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from PIL import Image, UnidentifiedImageError
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.settings import Settings
 
-from crawler.sitefiles import next_step, site_files_from
-from policy.engine import Decision, PolicyContext
+from crawler.decision_record import DecisionRecord
+from crawler.recording import recorder_for
+from crawler.spiders.site import SiteSpider
+from policy import Kind
 from policy.errors import ExplainError
-from policy.jurisdiction import Jurisdiction
-from policy.observe import FetchedFile, Observation, PageFacts, SiteFiles, image_observation, page_facts, request_observation
-from policy.packs import LoadedPolicy
-from policy.vocabulary import Purpose
 
-FETCH_TIMEOUT_SECONDS = 20
-MAX_BODY_BYTES = 20 * 1024 * 1024
+__all__ = ["Explained", "ExplainError", "ExplainTarget", "explain_targets", "explanation_dict", "format_explanation"]
 
-
-__all__ = ["ExplainError", "HttpFetcher", "explain", "explanation_dict", "format_explanation"]
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # redirects are followed by hand, as the crawler does
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+_TARGETS_META = "faircrawl_explain_targets"  # the image URLs to request from this page
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
+class ExplainTarget:
     url: str
-    status: int
-    headers: dict[str, list[str]]
-    body: bytes
+    page_url: str | None = None  # for an image: the page that embeds it
 
-
-class HttpFetcher:
-    """A small synchronous client: optional proxy (test sites), no automatic redirects, a size limit."""
-
-    def __init__(self, proxy: str | None = None) -> None:
-        handlers: list[Any] = [_NoRedirects()]
-        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy} if proxy else {}))
-        self.opener = urllib.request.build_opener(*handlers)
-
-    def get(self, url: str) -> Fetched:
-        request = urllib.request.Request(url, headers={"User-Agent": "faircrawl-explain/0.1"})
-        try:
-            response = self.opener.open(request, timeout=FETCH_TIMEOUT_SECONDS)
-        except urllib.error.HTTPError as error:
-            response = error
-        headers: dict[str, list[str]] = {}
-        for name, value in response.headers.items():
-            headers.setdefault(name, []).append(value)
-        body = response.read(MAX_BODY_BYTES + 1)
-        return Fetched(url, response.status if hasattr(response, "status") else response.code, headers, body)
-
-
-def _site_file(fetcher: HttpFetcher, first_url: str) -> FetchedFile:
-    url, redirects = first_url, 0
-    while True:
-        try:
-            fetched = fetcher.get(url)
-        except (OSError, ValueError) as error:
-            return FetchedFile(url, "unreachable", None, f"{type(error).__name__}: {error} (fetching {url})")
-        location = (fetched.headers.get("Location") or [None])[0]
-        step = next_step(first_url, url, fetched.status, location, fetched.body, redirects)
-        if isinstance(step, FetchedFile):
-            return step
-        url, redirects = step, redirects + 1
-
-
-def fetch_site_files(fetcher: HttpFetcher, url: str) -> SiteFiles:
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return site_files_from(origin, _site_file(fetcher, f"{origin}/robots.txt"),
-                           _site_file(fetcher, f"{origin}/.well-known/tdmrep.json"),
-                           _site_file(fetcher, f"{origin}/ai.txt"), 0.0)
+    @property
+    def kind(self) -> Kind:
+        path = urlsplit(self.url).path.lower()
+        return Kind.IMAGE if self.page_url or path.endswith(IMAGE_SUFFIXES) else Kind.PAGE
 
 
 @dataclass(slots=True)
-class Explanation:
-    url: str
-    kind: str  # page | image
-    jurisdiction: Jurisdiction
-    observation: Observation
-    decisions: list[tuple[str, Decision]] = field(default_factory=list)
-    faces: int | None = None
+class Explained:
+    target: ExplainTarget
+    record: DecisionRecord
+    policy_revision: str
+    rules: dict[str, Any] = field(default_factory=dict)  # rule id -> policy.engine.Rule
     notes: list[str] = field(default_factory=list)
 
 
-def explain(url: str, policy: LoadedPolicy, token: str, fetcher: HttpFetcher, *, jurisdiction: str | None = None,
-            purpose: str | None = None, page_url: str | None = None, detect: bool = True) -> Explanation:
-    """Everything the crawler would observe about ``url``, and the policy's decisions on it."""
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-        raise ExplainError(f"{url!r} is not an http(s) URL with a host")
-    site = fetch_site_files(fetcher, url)
-    try:
-        fetched = fetcher.get(url)
-    except (OSError, ValueError) as error:
-        fetched = None
-        fetch_error = f"{type(error).__name__}: {error}"
-    content_type = ((fetched.headers.get("Content-Type") or [""])[0] if fetched else "").lower()
-    is_image = fetched is not None and _looks_like_image(fetched.body, content_type)
-    page: PageFacts | None = None
-    if page_url:
-        page_site = fetch_site_files(fetcher, page_url)
-        page_fetched = fetcher.get(page_url)
-        page = page_facts(page_url, page_fetched.headers, page_fetched.body.decode("utf-8", "replace"), token, page_site)
-    observation = request_observation(site, url, token, is_image=is_image, page=page)
-    observation.signals.update(policy.terms.signals_for(page_url or url))
-    resolved = policy_jurisdiction(policy, url if not page_url else page_url, page)
-    result = Explanation(url, "image" if is_image else "page", resolved, observation)
-    if fetched is None:
-        result.notes.append(f"the URL itself could not be fetched ({fetch_error}); only pre-fetch signals are known")
-    elif 200 <= fetched.status < 300 and not is_image and "html" in content_type:
-        facts = page_facts(url, fetched.headers, fetched.body.decode("utf-8", "replace"), token, site)
-        observation.add(facts.observation)
-        if resolved.source == "unknown" and page is None:
-            result.jurisdiction = policy_jurisdiction(policy, url, facts)
-    elif is_image and fetched is not None:
-        observation.add(image_observation(url, fetched.headers, fetched.body, token, site, page))
-        if detect:
-            from faces import detect_faces
+class ExplainSpider(SiteSpider):
+    """Requests each target (and its embedding page) once; follows nothing else."""
 
-            try:
-                result.faces = detect_faces(fetched.body).count
-                observation.signals["image.faces"] = result.faces
-            except (OSError, ValueError, RuntimeError) as error:
-                result.notes.append(f"face detection failed: {error}")
-    elif fetched is not None:
-        result.notes.append(f"HTTP {fetched.status} ({content_type or 'no content type'})")
-    code = jurisdiction.upper() if jurisdiction else result.jurisdiction.code
-    if jurisdiction:
-        result.jurisdiction = Jurisdiction(code, "given", "--jurisdiction on the command line")
-    purposes = [purpose] if purpose else (
-        [Purpose.FETCH_IMAGE, Purpose.COLLECT_IMAGE] + ([Purpose.FACE_TEMPLATE] if result.faces else [])
-        if is_image else [Purpose.FETCH_PAGE])
-    for name in purposes:
-        result.decisions.append((name, policy.engine.decide(PolicyContext(name, code, observation.signals))))
-    return result
+    name = "explain"
+
+    def __init__(self, targets: list[ExplainTarget], start_urls: list[str] | str = (), **kwargs: Any) -> None:
+        super().__init__(start_urls, **kwargs)
+        self.targets = targets
+
+    async def start(self) -> AsyncIterator[Request]:
+        pages: dict[str, list[str]] = {}
+        for target in self.targets:
+            if target.page_url:
+                pages.setdefault(target.page_url, []).append(target.url)
+        for page_url, images in pages.items():
+            request = self._request(page_url, Kind.PAGE, page_url=None)
+            if request is not None:
+                request.meta[_TARGETS_META] = images
+                yield request
+        for target in self.targets:
+            if not target.page_url and target.url not in pages:
+                request = self._request(target.url, target.kind, page_url=None)
+                if request is not None:
+                    yield request
+
+    def _follow(self, response: Response, images: list[str], links: list[str],
+                inherited: dict[str, Any]) -> Iterator[Request]:
+        for image_url in response.meta.get(_TARGETS_META, []):
+            request = self._request(image_url, Kind.IMAGE, page_url=response.url, inherited=inherited)
+            if request is not None:
+                yield request
 
 
-def policy_jurisdiction(policy: LoadedPolicy, url: str, facts: PageFacts | None) -> Jurisdiction:
-    from policy.jurisdiction import resolve
+def explain_targets(targets: list[ExplainTarget], settings: Settings, *,
+                    jurisdiction: str | None = None) -> list[Explained]:
+    """Run the dry-run crawl of ``targets`` in this process (once per process) and return their records."""
+    from crawler.cli import _run_scrapy
+    from crawler.policy_runtime import policy_for
+    from crawler.startup import preflight
 
-    if facts is None:
-        return resolve(url, policy.sites)
-    return resolve(url, policy.sites, facts.content_language, facts.html_lang, facts.self_hreflang)
+    settings.update({"FAIRCRAWL_DRY_RUN": True, "FAIRCRAWL_PROGRESS_INTERVAL": 0, "LOG_LEVEL": "ERROR",
+                     "FAIRCRAWL_EXPLAIN_JURISDICTION": (jurisdiction or "").upper()}, priority="cmdline")
+    preflight(settings, dry_run=True)
+    _, _, crawler = _run_scrapy([], settings, ExplainSpider, targets=targets)
+    recorder = recorder_for(crawler)
+    rules = {rule.id: rule for rule in policy_for(crawler).loaded.pack.rules}
+    by_url = {record.url: record for record in recorder.records}
+    explained = []
+    for target in targets:
+        record = by_url.get(target.url)
+        if record is None:
+            stopped = crawler.stats.get_value("finish_reason")
+            raise ExplainError(f"{target.url} was not decided (the dry-run crawl ended early: {stopped})")
+        result = Explained(target, record, recorder.policy_revision, rules)
+        if target.page_url and target.page_url in by_url and by_url[target.page_url].outcome != "crawled":
+            result.notes.append(f"the page {target.page_url} was {by_url[target.page_url].outcome}; the image was "
+                                "decided without what the page says")
+        explained.append(result)
+    return explained
 
 
-def _looks_like_image(body: bytes, content_type: str) -> bool:
-    if content_type.startswith("image/"):
-        return True
-    try:
-        with Image.open(io.BytesIO(body)):
-            return True
-    except (UnidentifiedImageError, OSError, ValueError):
-        return False
+def _shown_decisions(explained: Explained, purpose: str | None) -> list[tuple[str, Any]]:
+    return [(p, d) for p, d in explained.record.decisions if purpose is None or p == purpose]
 
 
-def format_explanation(result: Explanation, policy: LoadedPolicy, verbose: bool = False) -> str:
-    rules = {rule.id: rule for rule in policy.pack.rules}
-    lines = [f"{result.url}  ({result.kind})", f"policy: {policy.revision}",
-             f"jurisdiction: {result.jurisdiction.code}  (from {result.jurisdiction.source}: {result.jurisdiction.evidence})"]
+def format_explanation(explained: Explained, purpose: str | None = None, verbose: bool = False) -> str:
+    record = explained.record
+    source = (record.jurisdiction_source or "").replace(": ", ": ", 1)
+    lines = [f"{record.url}  ({record.kind})", f"policy: {explained.policy_revision}",
+             f"jurisdiction: {record.jurisdiction}  (from {source})" if record.jurisdiction else "jurisdiction: not resolved",
+             f"outcome: {record.outcome}" + (f"  - {record.policy_summary}" if record.policy_summary else "")]
     lines.append("signals:")
-    for name, value in sorted(result.observation.signals.items()):
+    for name, value in sorted(record.signals.items()):
         if value is not None:
             lines.append(f"  {name} = {value}")
     lines.append("evidence:")
-    for reason in result.observation.reasons:
+    for reason in record.reasons:
         lines.append(f"  [{reason.source}] {reason.code}: {reason.detail}")
-    for note in result.notes:
+    for note in explained.notes:
         lines.append(f"note: {note}")
-    for purpose, decision in result.decisions:
-        lines.append(f"{purpose}: {decision.effect.upper()}  - {decision.summary}")
+    for name, decision in _shown_decisions(explained, purpose):
+        lines.append(f"{name}: {decision.effect.upper()}  - {decision.summary}")
         for rule_id in decision.matched_rules:
-            rule = rules[rule_id]
+            rule = explained.rules[rule_id]
             lines.append(f"  matched {rule.effect:<5} {rule_id}  ({rule.source})")
             lines.append(f"        {rule.description.strip()}")
             if rule.citations:
@@ -201,16 +151,14 @@ def format_explanation(result: Explanation, policy: LoadedPolicy, verbose: bool 
     return "\n".join(lines)
 
 
-def explanation_dict(result: Explanation) -> dict[str, Any]:
+def explanation_dict(explained: Explained, purpose: str | None = None) -> dict[str, Any]:
+    """The record as the crawl would store it, plus each purpose's decision with its trace."""
     return {
-        "url": result.url, "kind": result.kind,
-        "jurisdiction": {"code": result.jurisdiction.code, "source": result.jurisdiction.source,
-                         "evidence": result.jurisdiction.evidence},
-        "signals": {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in result.observation.signals.items()},
-        "evidence": [r.as_dict() for r in result.observation.reasons],
-        "faces": result.faces, "notes": result.notes,
+        **explained.record.as_dict(), "notes": explained.notes,
+        "faces": explained.record.signals.get("image.faces"),
         "decisions": [{"purpose": p, "effect": d.effect, "summary": d.summary, "matched_rules": list(d.matched_rules),
                        "obligations": dict(d.obligations), "citations": list(d.citations), "breaches": list(d.breaches),
                        "trace": [{"rule": t.rule_id, "matched": t.matched, "why": t.why} for t in d.trace]}
-                      for p, d in result.decisions],
+                      for p, d in _shown_decisions(explained, purpose)],
     }
+

@@ -1,6 +1,8 @@
 """Screening against the suppression list during a crawl: by URL, by perceptual hash, by face.
 
-The list is decrypted once into memory and re-read whenever its revision
+The list is opened (and its key checked) when the crawl is built, by
+:func:`open_suppression_store`, the one place that opens it for every entry
+point. It is decrypted once into memory and re-read whenever its revision
 changes, so an opt-out added while a crawl runs applies to every image stored
 after it (the store stage checks again just before writing). A match leaves
 only the opt-out entry's id and how it matched: never a vector.
@@ -11,11 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cryptography.fernet import Fernet
 from scrapy.crawler import Crawler
+from sqlalchemy.engine import make_url
 
+from crawler.settings import setting
 from faces.compare import DEFAULT_MATCH_THRESHOLD, best_match
 from storage.keys import load_key
 from storage.suppression import SuppressionList, SuppressionStore, url_digest
@@ -43,8 +49,7 @@ class OptOutScreen:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> OptOutScreen:
         settings = crawler.settings
-        store = SuppressionStore(settings.get("FAIRCRAWL_SUPPRESSION_DB"), load_key())
-        return cls(store, settings.getfloat("FAIRCRAWL_MATCH_THRESHOLD"))
+        return cls(open_suppression_store(settings), setting(settings, "FAIRCRAWL_MATCH_THRESHOLD"))
 
     def fresh(self, max_age_seconds: float) -> bool:
         """Was the revision checked within ``max_age_seconds``? (then screening needs no database call)"""
@@ -86,6 +91,26 @@ class OptOutScreen:
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def open_suppression_store(settings: Any) -> SuppressionStore:
+    """The suppression list named by the settings, opened with its key (a wrong key or a broken list raises here).
+
+    A dry run (`policy explain`) must not create anything: with no list on disk yet it screens against an
+    empty one in memory.
+    """
+    url = setting(settings, "FAIRCRAWL_SUPPRESSION_DB")
+    if settings.getbool("FAIRCRAWL_DRY_RUN") and not suppression_list_exists(url):
+        return SuppressionStore("sqlite://", Fernet(Fernet.generate_key()))
+    return SuppressionStore(url, load_key())
+
+
+def suppression_list_exists(url: str) -> bool:
+    """False only for a SQLite file that does not exist yet (a server database is assumed to exist)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return True
+    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
 
 
 def screen_for(crawler: Crawler) -> OptOutScreen:

@@ -13,17 +13,19 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 
+from crawler.settings import setting
 from crawler.sitefiles import SiteFilesCache
 from policy import Reason
 from policy.engine import Decision, PolicyContext, Rule
 from policy.jurisdiction import Jurisdiction, resolve
-from policy.packs import REGISTRY_DIR, LoadedPolicy, load_policy
+from policy.packs import REGISTRY_DIR, LoadedPolicy
 from policy.vocabulary import Purpose
 
 T = TypeVar("T")
 
 
-def registry_paths(testsites: bool, sites: list[str] = (), terms: list[str] = ()) -> tuple[list[Path], list[Path]]:  # type: ignore[assignment]
+def registry_paths(testsites: bool, sites: list[str] | tuple[str, ...] = (),
+                   terms: list[str] | tuple[str, ...] = ()) -> tuple[list[Path], list[Path]]:
     """The site and terms registries in use: the given ones or the shipped ones, plus the catalog's in test-site mode."""
     site_paths = [Path(p) for p in sites] or [REGISTRY_DIR / "sites.yaml"]
     terms_paths = [Path(p) for p in terms] or [REGISTRY_DIR / "terms.yaml"]
@@ -54,16 +56,18 @@ def per_crawler(crawler: Crawler, attribute: str, build: Callable[[Crawler], T])
 
 class CrawlPolicy:
     def __init__(self, crawler: Crawler) -> None:
+        from crawler.startup import load_crawl_policy
+
         settings = crawler.settings
         self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
-        sites, terms = registry_paths(self.testsites, settings.getlist("FAIRCRAWL_SITE_REGISTRIES"),
-                                      settings.getlist("FAIRCRAWL_TERMS_REGISTRIES"))
-        self.loaded: LoadedPolicy = load_policy(
-            settings.get("FAIRCRAWL_POLICY"), [Path(p) for p in settings.getlist("FAIRCRAWL_RULES")], sites, terms)
+        self.loaded: LoadedPolicy = load_crawl_policy(settings)
         self.engine = self.loaded.engine
         self.rules = {rule.id: rule for rule in self.loaded.pack.rules}
-        self.token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
+        self.token: str = setting(settings, "FAIRCRAWL_PRODUCT_TOKEN")
         self.site_files = SiteFilesCache(crawler)
+        # `policy explain --jurisdiction CODE` decides as if every site were there (dry runs only).
+        given = settings.get("FAIRCRAWL_EXPLAIN_JURISDICTION") if settings.getbool("FAIRCRAWL_DRY_RUN") else ""
+        self.given_jurisdiction = Jurisdiction(given, "given", "--jurisdiction on the command line") if given else None
         self._faces_matter: dict[str, bool] = {}
         self.catalog_hosts: frozenset[str] = frozenset()
         if self.testsites:
@@ -77,6 +81,8 @@ class CrawlPolicy:
 
     def jurisdiction(self, url: str, content_language: str | None = None, html_lang: str | None = None,
                      self_hreflang: str | None = None) -> Jurisdiction:
+        if self.given_jurisdiction is not None:
+            return self.given_jurisdiction
         return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
 
     def site_signals(self, url: str, page_url: str | None) -> dict[str, Any]:

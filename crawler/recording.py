@@ -7,15 +7,17 @@ and keeps the counts that progress lines and the summary print.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
+from crawler.decision_record import DecisionRecord, now
 from policy import Kind, Outcome, Reason
 from policy.engine import Decision
 from policy.jurisdiction import Jurisdiction
@@ -31,10 +33,10 @@ JURISDICTION_META = "faircrawl_jurisdiction"  # policy.jurisdiction.Jurisdiction
 PAGE_FACTS_META = "faircrawl_page_facts"  # policy.observe.PageFacts of the embedding page
 FETCH_DECISION_META = "faircrawl_fetch_decision"  # the policy decision that let the request go
 FETCHED_AT_META = "faircrawl_fetched_at"  # when the response arrived
+__all__ = ["CrawlRecorder", "Recording", "create_run", "finish_run", "now", "original_url", "recorder_for"]
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+logger = logging.getLogger(__name__)
 
 
 def original_url(request: Request) -> str:
@@ -57,14 +59,19 @@ class CrawlRecorder:
         self.policy_revision = runtime.loaded.revision
         self.product_token: str = settings.get("FAIRCRAWL_PRODUCT_TOKEN")
         self.testsites: bool = settings.getbool("FAIRCRAWL_TESTSITES")
-        self.database = Database(settings.get("FAIRCRAWL_DB"))
-        self.image_store = ImageStore(Path(settings.get("FAIRCRAWL_STORE")))
+        #: `policy explain`: decide everything as a crawl would, store nothing, keep the records here.
+        self.dry_run: bool = settings.getbool("FAIRCRAWL_DRY_RUN")
+        self.records: list[DecisionRecord] = []
         self.counts: Counter[tuple[str, str]] = Counter()
         self.started_at = now()
-        self._run_created = settings.getbool("FAIRCRAWL_RUN_CREATED")
-        spill = Path(settings.get("FAIRCRAWL_SPILL_DIR", "var")) / f"unwritten-{self.run_id}.jsonl"
-        self.writer = BackgroundWriter(self.database, spill)
         self.crawler = crawler
+        if self.dry_run:
+            return
+        self.database = Database(settings.get("FAIRCRAWL_DB"))
+        self.image_store = ImageStore(Path(settings.get("FAIRCRAWL_STORE")))
+        self._run_created = settings.getbool("FAIRCRAWL_RUN_CREATED")
+        spill = Path(settings.get("FAIRCRAWL_SPILL_DIR")) / f"unwritten-{self.run_id}.jsonl"
+        self.writer = BackgroundWriter(self.database, spill)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -105,40 +112,30 @@ class CrawlRecorder:
         signals: dict[str, Any] | None = None,
         jurisdiction: Jurisdiction | None = None,
         decision: Decision | None = None,
+        fetch_decision: Decision | None = None,
         obligations: dict[str, Any] | None = None,
+        breaches: tuple[str, ...] = (),
         fetched_at: datetime | None = None,
+        decisions: tuple[tuple[str, Decision], ...] = (),
     ) -> str:
-        """Record one decision with everything that explains it; returns its id."""
-        decision_id = uuid.uuid4().hex
-        kind = Kind(kind)
-        reasons = list({(r.code, r.detail): r for r in reasons}.values())  # the same evidence once
-        self.counts[(kind.value, outcome.value)] += 1
-        matched = list(decision.matched_rules) if decision else []
-        citations = list(decision.citations) if decision else []
-        citations += [c for r in reasons if (c := r.evidence.get("citation")) and c not in citations]
-        self._add("decisions", {
-            "id": decision_id,
-            "run_id": self.run_id,
-            "decided_at": now(),
-            "fetched_at": fetched_at,
-            "kind": kind.value,
-            "outcome": outcome.value,
-            "url": url,
-            "final_url": final_url if final_url != url else None,
-            "page_url": page_url,
-            "reasons": [r.as_dict() for r in reasons],
-            "policy_revision": self.policy_revision,
-            "jurisdiction": jurisdiction.code if jurisdiction else None,
-            "jurisdiction_source": f"{jurisdiction.source}: {jurisdiction.evidence}" if jurisdiction else None,
-            "signals": _jsonable(signals or {}),
-            "matched_rules": matched,
-            "effect": "deny" if outcome in (Outcome.REFUSED,) else "allow",
-            "obligations": obligations if obligations is not None else dict(decision.obligations) if decision else {},
-            "citations": citations,
-            "breaches": list(decision.breaches) if decision else [],
-            "policy_summary": decision.summary if decision else None,
-        })
-        return decision_id
+        """Record one decision (built by DecisionRecord, the one builder), count it and log it; returns its id."""
+        record = DecisionRecord.build(
+            run_id=self.run_id, policy_revision=self.policy_revision, kind=kind, outcome=outcome, url=url,
+            reasons=reasons, page_url=page_url, final_url=final_url, signals=signals, jurisdiction=jurisdiction,
+            decision=decision, fetch_decision=fetch_decision, obligations=obligations, breaches=breaches,
+            fetched_at=fetched_at, decisions=decisions)
+        self.counts[(record.kind, record.outcome)] += 1
+        stats = self.crawler.stats
+        stats.inc_value(f"faircrawl/{record.kind}/{record.outcome}")
+        if outcome in (Outcome.REFUSED, Outcome.FAILED):
+            deciding = record.reasons[-1].code if record.reasons else "policy.default_deny"
+            stats.inc_value(f"faircrawl/{record.kind}/{record.outcome}/{deciding.replace('.', '/')}")
+            logger.debug("%s %s %s: %s", record.outcome, record.kind, url, record.policy_summary or deciding)
+        if self.dry_run:
+            self.records.append(record)
+        else:
+            self._add("decisions", record.row())
+        return record.id
 
     def decide_request(self, request: Request, outcome: Outcome, *reasons: Reason,
                        observation: Observation | None = None, jurisdiction: Jurisdiction | None = None,
@@ -146,13 +143,14 @@ class CrawlRecorder:
         """Record the outcome of a request from what its meta carries; marks it decided."""
         observation = observation or request.meta.get(OBSERVATION_META)
         request.meta[DECIDED_META] = True
+        fetch_decision = request.meta.get(FETCH_DECISION_META)
         return self.decide(
             request.meta.get(KIND_META, Kind.PAGE), outcome, original_url(request),
             [*(observation.reasons if observation else []), *reasons],
             page_url=request.meta.get(PAGE_URL_META), final_url=request.url,
             signals=observation.signals if observation else None,
             jurisdiction=jurisdiction or request.meta.get(JURISDICTION_META),
-            decision=decision or (request.meta.get(FETCH_DECISION_META) if outcome is not Outcome.REFUSED else None),
+            decision=decision or (fetch_decision if outcome is not Outcome.REFUSED else None),
             fetched_at=request.meta.get(FETCHED_AT_META),
         )
 
@@ -193,7 +191,8 @@ class CrawlRecorder:
         self._add(table, row)
 
     def _add(self, table: str, row: dict[str, Any]) -> None:
-        self.writer.add(table, row)
+        if not self.dry_run:
+            self.writer.add(table, row)
 
 
 class Recording:
@@ -235,5 +234,3 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
             run.stats = stats if stats is not None else run.stats
 
 
-def _jsonable(signals: dict[str, Any]) -> dict[str, Any]:
-    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in signals.items()}

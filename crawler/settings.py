@@ -1,74 +1,208 @@
-"""faircrawl's one settings module: Scrapy settings and FAIRCRAWL_* defaults.
+"""faircrawl's one settings module: Scrapy settings and every FAIRCRAWL_* setting with its valid range.
 
-Precedence, highest first: command-line flags, ``FAIRCRAWL_*`` environment
-variables (read by :func:`faircrawl_overrides_from_env`), the defaults below.
-Groups are by prefix, alphabetical inside a group.
+Every entry point reads its configuration from here (``faircrawl ...``, ``scrapy
+crawl site`` through ``scrapy.cfg``, the HTTP server), so precedence is the same
+everywhere: command-line flags (``-s`` for Scrapy), then ``FAIRCRAWL_*``
+environment variables (read below, when this module is imported), then the
+defaults in :data:`faircrawl_settings`. A value outside its range is never
+used: :func:`check_settings` runs before any crawl starts and
+:func:`setting` refuses it wherever a component reads it, so no setting can
+switch a protection off without a word.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from policy.errors import ConfigError
 
+#: Pillow refuses to open images above this many pixels without a warning (PIL.Image.MAX_IMAGE_PIXELS).
+PILLOW_MAX_IMAGE_PIXELS = 89_478_485
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One FAIRCRAWL_* setting: its type, default, valid range and what it does."""
+
+    name: str
+    kind: type  # bool | int | float | str | list
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    why: str = ""  # why the range is what it is (shown in the error)
+    from_environment: bool = True
+
+    def parse(self, raw: Any) -> Any:
+        """A value of the right type from a string (environment, ``-s``) or a typed value; ConfigError if not."""
+        if self.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text not in _BOOLEANS:
+                raise ConfigError(f"{self.name}={raw!r}: use 1/0, true/false or yes/no")
+            return _BOOLEANS[text]
+        if self.kind is list:
+            if isinstance(raw, (list, tuple)):
+                return [str(v) for v in raw]
+            return [part for part in str(raw).split(os.pathsep) if part]
+        if self.kind in (int, float):
+            if isinstance(raw, bool):
+                raise ConfigError(f"{self.name}={raw!r} is not a number")
+            try:
+                value = self.kind(raw.strip() if isinstance(raw, str) else raw)
+            except (TypeError, ValueError):
+                raise ConfigError(f"{self.name}={raw!r} is not a valid {self.kind.__name__}{self._range_text()}") from None
+            return value
+        return str(raw)
+
+    def check(self, value: Any) -> Any:
+        """``value`` parsed and checked against the range; ConfigError naming the setting otherwise."""
+        value = self.parse(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{self.name}={value!r} is not a finite number{self._range_text()}")
+        if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
+            raise ConfigError(f"{self.name}={value!r} is out of range{self._range_text()}")
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{self.name}={value!r}: use one of {', '.join(self.choices)}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            raise ConfigError(f"{self.name}={value!r} is not valid{self._range_text()}")
+        return value
+
+    def _range_text(self) -> str:
+        parts = []
+        if self.minimum is not None or self.maximum is not None:
+            low = "" if self.minimum is None else f"{self.minimum:g}"
+            high = "" if self.maximum is None else f"{self.maximum:g}"
+            parts.append(f"valid: {low}..{high}")
+        if self.why:
+            parts.append(self.why)
+        return f" ({'; '.join(parts)})" if parts else ""
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+#: Every FAIRCRAWL_* setting, alphabetical. Each becomes a module-level setting below.
+faircrawl_settings: tuple[Setting, ...] = (
+    Setting("FAIRCRAWL_ALLOW_PRIVATE_HOSTS", bool, False,
+            "Lift the refusal of loopback, private and link-local hosts (--allow-private-hosts)."),
+    Setting("FAIRCRAWL_DB", str, "sqlite:///var/faircrawl.db",
+            "SQLAlchemy URL of the crawl database; PostgreSQL as postgresql+psycopg://user@host/db.",
+            pattern=r"\S+", why="a SQLAlchemy URL"),
+    Setting("FAIRCRAWL_FACE_MAX_SIDE", int, 1024,
+            "Longest side of the whole-image face-detection pass; larger images are also searched in tiles.",
+            minimum=320, maximum=4096, why="smaller images hide faces from the detector, larger ones exhaust memory"),
+    Setting("FAIRCRAWL_FACE_MODEL", str, "hog", "Face detector: hog, or cnn (about 60x slower).",
+            choices=("hog", "cnn")),
+    Setting("FAIRCRAWL_FACE_WORKERS", int, 0, "Face-detection worker processes; 0 means one per core.",
+            minimum=0, maximum=64),
+    Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",
+            minimum=1, maximum=1024 * _MIB),
+    Setting("FAIRCRAWL_IMAGE_MAX_PIXELS", int, 40_000_000,
+            "Images with more pixels are refused from their header, before decoding (image.too_many_pixels).",
+            minimum=1, maximum=PILLOW_MAX_IMAGE_PIXELS, why="Pillow's own decompression-bomb limit is the ceiling"),
+    Setting("FAIRCRAWL_MATCH_THRESHOLD", float, 0.6,
+            "Two face encodings closer than this are the same person (opt-outs, deletions).",
+            minimum=0.6, maximum=1.0,
+            why="below face_recognition's 0.6 opted-out people could pass unrecognised; above 1.0 everyone matches"),
+    Setting("FAIRCRAWL_MAX_CRAWL_DELAY", float, 60.0, "Largest Crawl-delay honoured; a host asking for more is not crawled.",
+            minimum=0, maximum=86_400),
+    Setting("FAIRCRAWL_MAX_IMAGES", int, 0, "Image requests per run; 0 means no limit (budget.images).", minimum=0),
+    Setting("FAIRCRAWL_MAX_IMAGES_PER_SITE", int, 0, "Image requests per host; 0 means no limit.", minimum=0),
+    Setting("FAIRCRAWL_MAX_PAGES", int, 0, "Page requests per run; 0 means no limit (budget.pages).", minimum=0),
+    Setting("FAIRCRAWL_MAX_PAGES_PER_SITE", int, 0, "Page requests per host; 0 means no limit.", minimum=0),
+    Setting("FAIRCRAWL_PAGE_MAX_BYTES", int, 10 * _MIB, "Page responses larger than this fail (fetch.too_large).",
+            minimum=1024, maximum=1024 * _MIB),
+    Setting("FAIRCRAWL_POLICY", str, "lawful",
+            "Rule pack in force: lawful, unlawful-demo, or the path of a pack folder or rule file.",
+            pattern=r".+", why="a pack name or path"),
+    Setting("FAIRCRAWL_PRODUCT_TOKEN", str, "faircrawl", "The product token matched against robots.txt groups.",
+            pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),
+    Setting("FAIRCRAWL_PROGRESS_INTERVAL", float, 5.0, "Seconds between progress lines on stderr; 0 turns them off.",
+            minimum=0, maximum=3600),
+    Setting("FAIRCRAWL_ROBOTS_MAX_BYTES", int, 16 * _MIB,
+            "Largest site file (robots.txt, tdmrep.json, ai.txt) downloaded; larger ones count as unreachable.",
+            minimum=500 * 1024, maximum=1024 * _MIB, why="RFC 9309 §2.5: at least 500 KiB must be parsed"),
+    Setting("FAIRCRAWL_RULES", list, [], "Extra rule files added to the pack (--rules; os.pathsep-separated)."),
+    Setting("FAIRCRAWL_SITE_REGISTRIES", list, [],
+            "Site registries (host -> jurisdiction); empty means policy/registry/sites.yaml."),
+    Setting("FAIRCRAWL_SPILL_DIR", str, "var", "Folder for rows the database could not take (unwritten-<run>.jsonl)."),
+    Setting("FAIRCRAWL_STORE", str, "var/images", "Folder for content-addressed image files.",
+            pattern=r".+", why="a folder path"),
+    Setting("FAIRCRAWL_SUPPRESSION_DB", str, "sqlite:///var/suppression.db",
+            "The suppression list's own database, apart from crawl data.", pattern=r"\S+", why="a SQLAlchemy URL"),
+    Setting("FAIRCRAWL_TERMS_REGISTRIES", list, [],
+            "Terms registries (site terms, recorded consent); empty means policy/registry/terms.yaml."),
+    Setting("FAIRCRAWL_TESTSITES", bool, False, "Test-site mode: catalog hostnames are routed to the test-site server.",
+            from_environment=False),
+    Setting("FAIRCRAWL_TESTSITES_SERVER", str, "",
+            "URL of a running `faircrawl testsites serve`; empty means the crawl serves the catalog itself.",
+            pattern=r"(https?://\S+)?", why="an http(s) URL, or empty"),
+)
+_BY_NAME = {spec.name: spec for spec in faircrawl_settings}
+
+
+def read_environment(environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """FAIRCRAWL_* variables, parsed and checked: the good values, and one problem per bad one."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for spec in faircrawl_settings:
+        raw = environ.get(spec.name)
+        if not spec.from_environment or raw is None or raw == "":
+            continue
+        try:
+            values[spec.name] = spec.check(raw)
+        except ConfigError as error:
+            problems.append(str(error))
+    return values, problems
+
+
+def setting(settings: Any, name: str) -> Any:
+    """A FAIRCRAWL_* setting's value from Scrapy settings (or any mapping), checked against its range."""
+    spec = _BY_NAME[name]
+    value = settings.get(name) if hasattr(settings, "get") else settings[name]
+    return spec.check(spec.default if value is None else value)
+
+
+def check_settings(settings: Any) -> None:
+    """Raise ConfigError for the first FAIRCRAWL_* value, from any source, that is malformed or out of range."""
+    problems = list(settings.get("FAIRCRAWL_ENVIRONMENT_PROBLEMS") or [])
+    if problems:
+        raise ConfigError(problems[0])
+    for spec in faircrawl_settings:
+        setting(settings, spec.name)
+
+
+for _spec in faircrawl_settings:
+    globals()[_spec.name] = _spec.default
+_environment_values, FAIRCRAWL_ENVIRONMENT_PROBLEMS = read_environment(os.environ)
+globals().update(_environment_values)
+
 BOT_NAME = "faircrawl"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
-
-# -- faircrawl ----------------------------------------------------------------
-#: SQLAlchemy URL of the database (FAIRCRAWL_DB); SQLite under ./var by default.
-FAIRCRAWL_DB = "sqlite:///var/faircrawl.db"
-#: Lift the refusal of loopback, private and link-local hosts (FAIRCRAWL_ALLOW_PRIVATE_HOSTS).
-FAIRCRAWL_ALLOW_PRIVATE_HOSTS = False
-#: Image responses larger than this many bytes are refused (FAIRCRAWL_IMAGE_MAX_BYTES).
-FAIRCRAWL_IMAGE_MAX_BYTES = 20 * 1024 * 1024
-#: Images with more pixels are refused from their header, before decoding (FAIRCRAWL_IMAGE_MAX_PIXELS).
-FAIRCRAWL_IMAGE_MAX_PIXELS = 40_000_000
-#: Largest Crawl-delay honoured; a host asking for more is not crawled (FAIRCRAWL_MAX_CRAWL_DELAY).
-FAIRCRAWL_MAX_CRAWL_DELAY = 60.0
-#: Page responses larger than this many bytes are not parsed (FAIRCRAWL_PAGE_MAX_BYTES).
-FAIRCRAWL_PAGE_MAX_BYTES = 10 * 1024 * 1024
-#: Rule pack in force: a shipped pack (lawful, unlawful-demo) or a folder or file (FAIRCRAWL_POLICY).
-FAIRCRAWL_POLICY = "lawful"
-#: Extra rule files added to the pack (--rules).
-FAIRCRAWL_RULES: list[str] = []
-#: Site registries (hostname -> jurisdiction); empty means policy/registry/sites.yaml.
-FAIRCRAWL_SITE_REGISTRIES: list[str] = []
-#: Terms registries (site terms and recorded consent); empty means policy/registry/terms.yaml.
-FAIRCRAWL_TERMS_REGISTRIES: list[str] = []
-#: The suppression list's own database (FAIRCRAWL_SUPPRESSION_DB), apart from crawl data.
-FAIRCRAWL_SUPPRESSION_DB = "sqlite:///var/suppression.db"
-#: Two encodings closer than this are the same person (face_recognition's default tolerance).
-FAIRCRAWL_MATCH_THRESHOLD = 0.6
-#: Face detection: worker processes (0: one per core), model (hog, cnn), largest side before detection.
-FAIRCRAWL_FACE_WORKERS = 0
-FAIRCRAWL_FACE_MODEL = "hog"
-FAIRCRAWL_FACE_MAX_SIDE = 1024
-#: The product token matched against robots.txt groups (FAIRCRAWL_PRODUCT_TOKEN).
-FAIRCRAWL_PRODUCT_TOKEN = "faircrawl"
-#: Seconds between progress lines on stderr; 0 turns them off (FAIRCRAWL_PROGRESS_INTERVAL).
-FAIRCRAWL_PROGRESS_INTERVAL = 5.0
-#: Largest robots.txt body downloaded; larger ones count as unreachable (parsing reads 500 KiB).
-FAIRCRAWL_ROBOTS_MAX_BYTES = 16 * 1024 * 1024
-#: Folder for content-addressed image files (FAIRCRAWL_STORE).
-FAIRCRAWL_STORE = "var/images"
-#: Test-site mode: catalog hostnames are routed to the in-process test-site server.
-FAIRCRAWL_TESTSITES = False
-#: URL of an already running `faircrawl testsites serve` (FAIRCRAWL_TESTSITES_SERVER);
-#: empty means the crawl serves the catalog itself on an ephemeral port.
-FAIRCRAWL_TESTSITES_SERVER = ""
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks the configuration as `faircrawl crawl` does
 
 # -- Scrapy ---------------------------------------------------------------------
 # Scrapy's own robots middleware fails open on 5xx and network errors and never
-# expires its cache; faircrawl's RobotsGate replaces it (see crawler/gates).
+# expires its cache; faircrawl's consent gate and site-file cache replace it.
 ROBOTSTXT_OBEY = False
 CONCURRENT_ITEMS = 16  # Scrapy's 100 spends more on task churn than on items
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 16
 COOKIES_ENABLED = False
 DOWNLOAD_DELAY = 0
-DOWNLOAD_MAXSIZE = FAIRCRAWL_PAGE_MAX_BYTES
+# Every page, image and site-file request carries its own limit (download_maxsize meta) from the
+# FAIRCRAWL_*_MAX_BYTES settings; this only bounds anything else.
+DOWNLOAD_MAXSIZE = 16 * _MIB
 DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -84,6 +218,7 @@ EXTENSIONS = {
 FEED_EXPORT_ENCODING = "utf-8"
 # validate -> consent -> faces -> screen -> store, run in order by one pipeline (crawler/pipelines)
 ITEM_PIPELINES = {"crawler.pipelines.ImagePipeline": 300}
+LOG_FORMATTER = "crawler.logformatter.PrivateLogFormatter"
 LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-executing control server: never in a crawler
@@ -92,46 +227,5 @@ RETRY_ENABLED = True
 RETRY_TIMES = 1
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+URLLENGTH_LIMIT = 2083  # longer URLs get a decision (url.too_long) from the spider instead of a silent drop
 USER_AGENT = "faircrawl/0.1 (+consent-aware image crawler; honours robots.txt)"
-
-_ENV_TYPES: dict[str, type] = {
-    "FAIRCRAWL_DB": str,
-    "FAIRCRAWL_STORE": str,
-    "FAIRCRAWL_PRODUCT_TOKEN": str,
-    "FAIRCRAWL_ALLOW_PRIVATE_HOSTS": bool,
-    "FAIRCRAWL_IMAGE_MAX_BYTES": int,
-    "FAIRCRAWL_IMAGE_MAX_PIXELS": int,
-    "FAIRCRAWL_MAX_CRAWL_DELAY": float,
-    "FAIRCRAWL_PROGRESS_INTERVAL": float,
-    "FAIRCRAWL_TESTSITES_SERVER": str,
-    "FAIRCRAWL_POLICY": str,
-    "FAIRCRAWL_FACE_WORKERS": int,
-    "FAIRCRAWL_FACE_MODEL": str,
-    "FAIRCRAWL_FACE_MAX_SIDE": int,
-    "FAIRCRAWL_SUPPRESSION_DB": str,
-    "FAIRCRAWL_MATCH_THRESHOLD": float,
-}
-
-
-SettingsError = ConfigError  # a FAIRCRAWL_* variable that cannot be read; the message names it
-
-
-def faircrawl_overrides_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """FAIRCRAWL_* environment variables, typed; an unreadable one is an error naming it."""
-    environ = dict(os.environ) if environ is None else environ
-    overrides: dict[str, Any] = {}
-    for name, kind in _ENV_TYPES.items():
-        raw = environ.get(name)
-        if raw is None or raw == "":
-            continue
-        if kind is bool:
-            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-                raise SettingsError(f"{name}={raw!r}: use 1/0, true/false or yes/no")
-            overrides[name] = raw.lower() in {"1", "true", "yes"}
-            continue
-        try:
-            overrides[name] = kind(raw)
-        except ValueError:
-            raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
-    return overrides
-LOG_FORMATTER = "crawler.logformatter.QuietDropsLogFormatter"

@@ -14,7 +14,8 @@ parses 5xx error pages as "allow all" and allows everything after a network
 error; it caches by netloc for the whole crawl; it follows 20 redirects and
 ignores Crawl-delay. Here at most 5 redirects are followed (a longer chain
 makes robots.txt unavailable, RFC 9309 §2.3.1.2) and Crawl-delay sets the
-host's download slot.
+host's download slot. This module is the one place for these fetching rules;
+parsing and matching are :mod:`policy.robots`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.network_errors import describe_error
+from crawler.settings import setting
 from policy import (
     DEFAULT_ROBOTS_TTL_SECONDS,
     DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS,
@@ -70,10 +72,11 @@ class SiteFilesCache:
     def __init__(self, crawler: Crawler, clock: Callable[[], float] = time.monotonic) -> None:
         self.crawler = crawler
         self.clock = clock
-        self.max_bytes = crawler.settings.getint("FAIRCRAWL_ROBOTS_MAX_BYTES")
+        self.max_bytes = setting(crawler.settings, "FAIRCRAWL_ROBOTS_MAX_BYTES")
+        self.token = setting(crawler.settings, "FAIRCRAWL_PRODUCT_TOKEN")
+        self.max_crawl_delay = setting(crawler.settings, "FAIRCRAWL_MAX_CRAWL_DELAY")
         self._cache: dict[Origin, SiteFiles] = {}
         self._pending: dict[Origin, asyncio.Future[SiteFiles]] = {}
-        self.on_fetched: list[Callable[[SiteFiles], None]] = []
 
     def cached(self, origin: Origin) -> SiteFiles | None:
         """The files of an origin already fetched (a page's, when its response arrives)."""
@@ -90,8 +93,7 @@ class SiteFilesCache:
         try:
             files = await self._fetch_all(origin)
             self._cache[origin] = files
-            for callback in self.on_fetched:
-                callback(files)
+            self._fetched(files)
             future.set_result(files)
             return files
         except BaseException as error:
@@ -100,6 +102,20 @@ class SiteFilesCache:
             raise
         finally:
             del self._pending[origin]
+
+    def _fetched(self, site: SiteFiles) -> None:
+        """Apply Crawl-delay to the host's download slot (one request at a time) and record the site's files."""
+        from crawler.recording import recorder_for
+
+        delay = site.robots.crawl_delay(self.token)
+        host = urlsplit(site.origin).hostname or ""
+        if delay is not None and delay <= self.max_crawl_delay and self.crawler.engine is not None:
+            downloader = self.crawler.engine.downloader
+            downloader.per_slot_settings[host] = {"delay": delay, "concurrency": 1, "jitter": 0}
+            slot = downloader.slots.get(host)
+            if slot is not None:
+                slot.delay, slot.concurrency, slot.jitter = delay, 1, 0.0
+        recorder_for(self.crawler).site_files(site, delay)
 
     async def _fetch_all(self, origin: Origin) -> SiteFiles:
         base = origin_text(origin)

@@ -5,14 +5,16 @@ and ai.txt, the robots.txt usage lines, the embedding page's directives, the
 terms registry), resolves the jurisdiction, and asks the rule pack for
 ``fetch_page`` or ``fetch_image``. A refusal is recorded with every reason and
 raised as IgnoreRequest; an allowed request carries what was observed to the
-spider and the pipeline. Crawl-delay is applied to the host's download slot.
+spider and the pipeline. A host asking for a Crawl-delay longer than this crawl
+can honour is not crawled (the site-file cache applies shorter delays to the
+host's download slot). An unexpected error while deciding refuses the request
+(failed, ``internal.error``): nothing is sent that was not decided.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -22,6 +24,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.policy_runtime import CrawlPolicy, policy_for
 from crawler.recording import (
+    DECIDED_META,
     FETCH_DECISION_META,
     FETCHED_AT_META,
     JURISDICTION_META,
@@ -32,9 +35,10 @@ from crawler.recording import (
     now,
     recorder_for,
 )
+from crawler.settings import setting
 from crawler.sitefiles import DEFAULT_PORTS, SITE_FILE_META, origin_of
 from policy import Kind, Outcome, Reason
-from policy.observe import Observation, PageFacts, SiteFiles, request_observation
+from policy.observe import Observation, PageFacts, request_observation
 from policy.vocabulary import Purpose
 
 logger = logging.getLogger(__name__)
@@ -44,8 +48,7 @@ class ConsentGate:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.runtime: CrawlPolicy = policy_for(crawler)
-        self.max_crawl_delay: float = crawler.settings.getfloat("FAIRCRAWL_MAX_CRAWL_DELAY")
-        self.runtime.site_files.on_fetched.append(self._site_fetched)
+        self.max_crawl_delay: float = setting(crawler.settings, "FAIRCRAWL_MAX_CRAWL_DELAY")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConsentGate:
@@ -54,6 +57,19 @@ class ConsentGate:
     async def process_request(self, request: Request) -> None:
         if request.meta.get(SITE_FILE_META) or urlparse_cached(request).scheme not in DEFAULT_PORTS:
             return
+        try:
+            await self._decide(request)
+        except IgnoreRequest:
+            raise
+        except Exception as error:  # noqa: BLE001 - an undecided request is never sent
+            logger.error("internal error deciding %s: %s", request.url, type(error).__name__, exc_info=True)
+            if not request.meta.get(DECIDED_META):
+                recorder_for(self.crawler).decide_request(request, Outcome.FAILED, Reason(
+                    "faircrawl", "internal.error", f"unexpected {type(error).__name__} while deciding the request: "
+                    "not sent", {"stage": "consent gate", "exception": type(error).__name__}))
+            raise IgnoreRequest(f"internal error deciding {request.url}") from None
+
+    async def _decide(self, request: Request) -> None:
         runtime = self.runtime
         recorder = recorder_for(self.crawler)
         host = (urlparse_cached(request).hostname or "").lower()
@@ -83,8 +99,6 @@ class ConsentGate:
         if not decision.allowed:
             recorder.decide_request(request, Outcome.REFUSED, *runtime.policy_reasons(decision),
                                     observation=observation, jurisdiction=jurisdiction, decision=decision)
-            self.crawler.stats.inc_value(f"consent/refused/{purpose}")
-            logger.debug("refused %s: %s", request, decision.summary)
             raise IgnoreRequest(f"{decision.summary}")
         request.meta[OBSERVATION_META] = _merge(request.meta.get(OBSERVATION_META), observation)
         request.meta[JURISDICTION_META] = jurisdiction
@@ -96,17 +110,6 @@ class ConsentGate:
         latency = float(request.meta.get("download_latency") or 0.0)
         request.meta[FETCHED_AT_META] = now() - timedelta(seconds=latency)
         return response
-
-    def _site_fetched(self, site: SiteFiles) -> None:
-        delay = site.robots.crawl_delay(self.runtime.token)
-        host = urlsplit(site.origin).hostname or ""
-        if delay is not None and delay <= self.max_crawl_delay:
-            downloader = self.crawler.engine.downloader
-            downloader.per_slot_settings[host] = {"delay": delay, "concurrency": 1, "jitter": 0}
-            slot = downloader.slots.get(host)
-            if slot is not None:
-                slot.delay, slot.concurrency, slot.jitter = delay, 1, 0.0
-        recorder_for(self.crawler).site_files(site, delay)
 
 
 def _merge(earlier: Observation | None, later: Observation) -> Observation:

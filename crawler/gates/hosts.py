@@ -2,8 +2,11 @@
 
 A crawler fed URLs by others must not be turned against the network it runs
 in (SSRF). ``--allow-private-hosts`` lifts this, and test-site mode lifts it
-for catalog hosts. The check resolves the name itself; a DNS answer that
-changes between this check and the connection is not caught (see README).
+for catalog hosts. The check resolves the name itself (a trailing dot and
+numeric forms such as ``127.1`` resolve like any other name); a name that
+cannot be resolved cannot be checked, so it is refused too (a proxy might
+resolve it to anything). A DNS answer that changes between this check and the
+connection is not caught (see README).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class PrivateHostGate:
         if crawler.settings.getbool("FAIRCRAWL_ALLOW_PRIVATE_HOSTS"):
             raise NotConfigured  # private hosts allowed (--allow-private-hosts) (a message would make Scrapy log a warning)
         self.crawler = crawler
-        self._verdicts: dict[str, str | None] = {}
+        self._verdicts: dict[str, tuple[str, str] | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateHostGate:
@@ -62,28 +65,36 @@ class PrivateHostGate:
         problem = self._verdicts[host]
         if problem is None:
             return
-        reason = Reason("host", "host.private", problem)
-        if not request.meta.get(SITE_FILE_META):
+        code, detail = problem
+        reason = Reason("host", code, detail)
+        if request.meta.get(SITE_FILE_META):
+            self.crawler.stats.inc_value(f"faircrawl/site_file/refused/{code.replace('.', '/')}")
+        else:
             recorder_for(self.crawler).decide_request(request, Outcome.REFUSED, reason)
-        self.crawler.stats.inc_value("consent/refused/private_host")
-        logger.debug("refused %s: %s", request, problem)
-        raise IgnoreRequest(problem)
+        logger.debug("refused %s: %s", request, detail)
+        raise IgnoreRequest(detail)
 
-    async def _classify(self, host: str) -> str | None:
+    async def _classify(self, host: str) -> tuple[str, str] | None:
+        """(reason code, why) when ``host`` must not be crawled, None for a public host."""
+        name = host.strip("[]").rstrip(".")
+        if not name:
+            return "host.unresolvable", "the URL has no host name"
         try:
-            literal = ipaddress.ip_address(host.strip("[]"))
+            literal = ipaddress.ip_address(name)
         except ValueError:
             literal = None
         if literal is not None:
             label = special_purpose(literal)
-            return f"{host} is a {label} address; use --allow-private-hosts to crawl it" if label else None
+            return ("host.private", f"{host} is a {label} address; use --allow-private-hosts to crawl it") if label else None
         try:
-            answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            return None  # unresolvable: the download fails and records why
+            answers = await asyncio.get_running_loop().getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            return ("host.unresolvable", f"{host} cannot be resolved ({type(error).__name__}), so it cannot be checked "
+                    "for a private address: not crawled")
         for *_, sockaddr in answers:
             address = ipaddress.ip_address(sockaddr[0].split("%")[0])
             label = special_purpose(address)
             if label:
-                return f"{host} resolves to {address}, a {label} address; use --allow-private-hosts to crawl it"
+                return ("host.private",
+                        f"{host} resolves to {address}, a {label} address; use --allow-private-hosts to crawl it")
         return None

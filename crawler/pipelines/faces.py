@@ -6,37 +6,50 @@ faces, the ``face_template`` decision's obligation (none, transient, persist)
 says whether encodings may be computed at all: only then can the image be
 screened by face against opt-outs. Encodings stay in memory on the item and
 are dropped by the store stage unless the obligation is ``persist``.
-A known image (same sha256, or the same perceptual hash, in this crawl) is not
-analysed again; the cache holds counts and in-memory encodings only, for the crawl.
+
+An image with the same bytes (same sha256) seen earlier in the crawl is not
+analysed again. Nothing is reused on a perceptual-hash match: a resized or
+recompressed copy has its own boxes, and what is kept is kept per image.
+A search that could not look everywhere (capped, or over the work budget)
+counts as showing faces: fail closed.
+
+Writes ``item.faces``, ``item.collect_decision`` (with the count), ``item.template_decision``
+and ``item.obligations``.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-import numpy as np
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from crawler.items import FetchedImage
+from crawler.items import Encodings, FaceFindings, FetchedImage
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import pack_may_ask_about_faces, policy_for
+from crawler.settings import setting
 from faces import FacePool
 from faces.encode import FaceAnalysis
 from policy import Outcome, Reason
 from policy.vocabulary import Purpose
 
+#: Analyses kept for the crawl, by (sha256, encoded): the same bytes on several pages are analysed once.
+KNOWN_IMAGES_KEPT = 1024
+
 
 class FacesPipeline(ImageStage):
+    name = "faces"
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         settings = crawler.settings
-        self.model = settings.get("FAIRCRAWL_FACE_MODEL")
-        self.pool = FacePool(settings.getint("FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
-                             max_side=settings.getint("FAIRCRAWL_FACE_MAX_SIDE"))
+        self.model = setting(settings, "FAIRCRAWL_FACE_MODEL")
+        self.pool = FacePool(setting(settings, "FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
+                             max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"))
         # Start the workers with the crawl when the pack can ever ask about faces.
         self.may_need_faces = any(pack_may_ask_about_faces(rule) for rule in policy_for(crawler).loaded.pack.rules)
-        self._known: dict[tuple[str, bool], FaceAnalysis] = {}  # sha256, encoded -> analysis, this crawl only
+        self._known: OrderedDict[tuple[str, bool], FaceAnalysis] = OrderedDict()
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -49,50 +62,66 @@ class FacesPipeline(ImageStage):
         self._known.clear()
 
     def process_item(self, item: FetchedImage) -> Any:
-        if not item.extra.get("faces_matter"):
+        if not item.faces_matter:
             return item  # synchronously: most images of most jurisdictions in a face-free crawl
         return self._analyse(item)
 
+    def _remembered(self, sha256: str, encode: bool) -> FaceAnalysis | None:
+        """An earlier analysis of the same bytes (one with encodings serves a detection-only request too)."""
+        for key in ((sha256, encode), *(((sha256, True),) if not encode else ())):
+            found = self._known.get(key)
+            if found is not None:
+                self._known.move_to_end(key)
+                return found
+        return None
+
+    def _remember(self, sha256: str, encode: bool, analysis: FaceAnalysis) -> None:
+        self._known[(sha256, encode)] = analysis
+        while len(self._known) > KNOWN_IMAGES_KEPT:
+            self._known.popitem(last=False)
+
     async def _analyse(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
-        assert item.jurisdiction is not None
+        assert item.jurisdiction is not None and item.valid is not None
         template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, {**item.observation.signals, "image.faces": 1})
         encode = template.allowed and template.obligations.get("templates", "none") != "none"
-        valid = item.extra["valid"]
-        analysis = None
-        for key in (valid.sha256, f"phash:{valid.perceptual_hash:016x}"):  # same bytes, or the same picture
-            analysis = self._known.get((key, encode)) or (self._known.get((key, True)) if not encode else None)
-            if analysis is not None:
-                break
+        sha256 = item.valid.sha256
+        analysis = self._remembered(sha256, encode)
         if analysis is None:
             try:
                 analysis = await self.pool.analyse(item.body, encode=encode)
             except Exception as error:  # noqa: BLE001 - a face worker that fails must not stop the crawl
                 self.drop(item, Outcome.FAILED, Reason("faces", "faces.detection_failed",
                                                        f"face analysis failed ({type(error).__name__}); not kept"))
-            self._known[(valid.sha256, encode)] = analysis
-            self._known[(f"phash:{valid.perceptual_hash:016x}", encode)] = analysis
+            self._remember(sha256, encode, analysis)
         else:
             item.observation.reasons.append(Reason("faces", "faces.known_image",
-                                                   "same image (sha256 or perceptual hash) seen earlier in this crawl: "
-                                                   "not analysed again"))
-        count = analysis.count
+                                                   "same bytes (sha256) seen earlier in this crawl: not analysed again"))
+        detection = analysis.detection
+        complete = getattr(detection, "complete", not detection.capped)
+        count = detection.count if complete else max(detection.count, 1)
         item.observation.signals["image.faces"] = count
-        detail = f"{count} face(s) detected ({self.model})" + (" - cap reached" if analysis.detection.capped else "")
-        item.observation.reasons.append(Reason("faces", "faces.detected" if count else "faces.none", detail))
+        item.observation.reasons.append(_count_reason(detection.count, complete, detection.capped, self.model))
         decision = runtime.decide(Purpose.COLLECT_IMAGE, item.jurisdiction, item.observation.signals)
+        item.collect_decision = decision
         if not decision.allowed:
             self.drop(item, Outcome.REFUSED, *runtime.policy_reasons(decision), decision=decision)
-        item.extra["decision"] = decision
-        if count:
-            template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, item.observation.signals)
-            templates = dict(template.obligations) if template.allowed else {"templates": "none"}
-            item.extra["obligations"] = {**decision.obligations, **templates}
-            item.extra["template_decision"] = template
-            item.extra["encodings"] = analysis.encodings if templates.get("templates") != "none" else ()
-            item.extra["boxes"] = analysis.detection.boxes
+        if not count:
+            item.faces = FaceFindings(0, (), True, self.model)
+            return item
+        template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, item.observation.signals)
+        templates = dict(template.obligations) if template.allowed else {"templates": "none"}
+        item.obligations = {**decision.obligations, **templates}
+        item.template_decision = template
+        keep = templates.get("templates") != "none"
+        item.faces = FaceFindings(count, detection.boxes, complete, self.model,
+                                  Encodings(analysis.encodings) if keep else Encodings())
         return item
 
 
-def vectors(item: FetchedImage) -> tuple[np.ndarray, ...]:
-    return tuple(item.extra.get("encodings") or ())
+def _count_reason(found: int, complete: bool, capped: bool, model: str) -> Reason:
+    if not complete:
+        why = "the face cap was reached" if capped else "the image is too large to search everywhere"
+        return Reason("faces", "faces.search_incomplete",
+                      f"{found} face(s) detected ({model}) but {why}: treated as showing faces")
+    return Reason("faces", "faces.detected" if found else "faces.none", f"{found} face(s) detected ({model})")

@@ -16,7 +16,6 @@ from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
 from crawler.optouts import OptOutMatch, screen_for
-from crawler.pipelines.faces import vectors
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from policy import Outcome, Reason
@@ -32,9 +31,12 @@ def blocked_reason(match: OptOutMatch) -> Reason:
 
 
 class ScreenPipeline(ImageStage):
+    name = "screen"
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
+        screen_for(crawler)  # open the list (and check its key) when the crawl is built, not at the first image
 
     def process_item(self, item: FetchedImage) -> Any:
         screen = screen_for(self.crawler)
@@ -48,23 +50,24 @@ class ScreenPipeline(ImageStage):
 
     def _screen(self, item: FetchedImage, suppression: SuppressionList) -> FetchedImage:
         screen = screen_for(self.crawler)
-        faces = item.observation.signals.get("image.faces") or 0
-        if faces and not vectors(item) and suppression.template_owners and not self.ignores_opt_outs:
+        assert item.valid is not None
+        faces = item.faces.count if item.faces is not None else 0
+        if faces and not item.encodings and suppression.template_owners and not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, Reason(
                 "opt-out", "optout.unscreenable",
                 "the image shows faces but no template may be computed here, so it cannot be screened against "
                 "opt-outs: not kept"))
-        match = screen.match([item.url, item.final_url], item.extra["valid"].perceptual_hash, vectors(item), suppression)
+        match = screen.match([item.url, item.final_url], item.valid.perceptual_hash, tuple(item.encodings), suppression)
         if match is None:
             item.observation.reasons.append(Reason("opt-out", "optout.screened",
                                                    f"screened against suppression list revision {suppression.revision}: "
-                                                   "no match" + (" (faces by template)" if vectors(item) else "")))
+                                                   "no match" + (" (faces by template)" if item.encodings else "")))
             return item
-        self.crawler.stats.inc_value(f"optout/{'ignored' if self.ignores_opt_outs else 'blocked'}")
+        self.crawler.stats.inc_value(f"faircrawl/optout/{'ignored' if self.ignores_opt_outs else 'blocked'}")
         if not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, blocked_reason(match))
         item.observation.reasons.append(Reason("opt-out", "optout.ignored",
                                                f"on the suppression list ({match.detail}) but this pack ignores opt-outs",
                                                {"optout_id": match.optout_id, "matched_by": match.matched_by}))
-        item.extra["extra_breaches"] = (OPT_OUT_IGNORED,)
+        item.breaches = (*item.breaches, OPT_OUT_IGNORED)
         return item

@@ -1,8 +1,7 @@
-"""What every image pipeline stage shares: recording an image's final decision and dropping it."""
+"""What every image stage shares: recording the image's one decision, and dropping it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, NoReturn
 
 from scrapy.crawler import Crawler
@@ -13,9 +12,14 @@ from crawler.policy_runtime import policy_for
 from crawler.recording import recorder_for
 from policy import Kind, Outcome, Reason
 from policy.engine import Decision
+from policy.vocabulary import Purpose
 
 
 class ImageStage:
+    """A stage reads and writes typed fields of the item; ``name`` is used when it fails unexpectedly."""
+
+    name = "stage"
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
@@ -25,22 +29,24 @@ class ImageStage:
 
     def record(self, item: FetchedImage, outcome: Outcome, *reasons: Reason, decision: Decision | None = None,
                obligations: dict[str, Any] | None = None) -> str:
-        """Record the image's decision: what was observed, why it was fetched, and the final reasons."""
-        fetched_because = policy_for(self.crawler).policy_reasons(item.fetch_decision) if item.fetch_decision else []
+        """Record the image's one decision: what was observed, why it was fetched, and the final reasons."""
+        if item.decision_id is not None:
+            raise RuntimeError(f"{item.url} already has decision {item.decision_id}")
+        runtime = policy_for(self.crawler)
+        fetched_because = runtime.policy_reasons(item.fetch_decision) if item.fetch_decision else []
         codes = {r.code for r in reasons}
         all_reasons = [*item.observation.reasons, *(r for r in fetched_because if r.code not in codes), *reasons]
-        if decision is not None and item.fetch_decision is not None:
-            decision = replace(
-                decision,
-                matched_rules=tuple(dict.fromkeys((*item.fetch_decision.matched_rules, *decision.matched_rules))),
-                breaches=tuple(dict.fromkeys((*item.fetch_decision.breaches, *decision.breaches,
-                                              *item.extra.get("extra_breaches", ())))))
-        return recorder_for(self.crawler).decide(
+        purposes = tuple((purpose, d) for purpose, d in (
+            (Purpose.FETCH_IMAGE, item.fetch_decision), (Purpose.COLLECT_IMAGE, item.collect_decision),
+            (Purpose.FACE_TEMPLATE, item.template_decision)) if d is not None)
+        item.decision_id = recorder_for(self.crawler).decide(
             Kind.IMAGE, outcome, item.url, all_reasons, page_url=item.page_url,
             final_url=item.final_url, signals=item.observation.signals, jurisdiction=item.jurisdiction,
-            decision=decision, obligations=obligations, fetched_at=item.fetched_at)
+            decision=decision, fetch_decision=item.fetch_decision, obligations=obligations, breaches=item.breaches,
+            fetched_at=item.fetched_at, decisions=purposes)
+        return item.decision_id
 
     def drop(self, item: FetchedImage, outcome: Outcome, *reasons: Reason, decision: Decision | None = None) -> NoReturn:
         self.record(item, outcome, *reasons, decision=decision)
-        self.crawler.stats.inc_value(f"faircrawl/{outcome.value}/{(reasons[-1].code if reasons else 'policy').replace('.', '/')}")
+        item.forget_encodings()
         raise DropItem(f"{item.url}: {reasons[-1].detail if reasons else outcome.value}")

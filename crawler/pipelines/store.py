@@ -3,24 +3,25 @@
 An opt-out added while the crawl runs applies here even to images screened
 before it was added. Encodings are kept only where the decision's obligation
 is ``persist`` (encrypted, with ``retention_until`` and the rules that allowed
-it); otherwise they are dropped with the item.
+it); otherwise they are dropped with the item. In a dry run (`policy explain`)
+everything is decided the same way and nothing is written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from cryptography.fernet import Fernet
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
 from crawler.optouts import OptOutMatch, screen_for
-from crawler.pipelines.faces import vectors
 from crawler.pipelines.screen import blocked_reason
 from crawler.pipelines.stage import ImageStage
-from crawler.pipelines.validate import ValidImage
 from crawler.policy_runtime import policy_for
 from crawler.recording import now, recorder_for
 from faces import LANDMARK_MODEL
@@ -32,25 +33,31 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline(ImageStage):
+    name = "store"
+
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.image_store = ImageStore(Path(crawler.settings.get("FAIRCRAWL_STORE")))
         self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
-        self._fernet = None
+        self.dry_run = recorder_for(crawler).dry_run
+        self._fernet: Fernet | None = None
 
     async def process_item(self, item: FetchedImage) -> FetchedImage:
-        valid: ValidImage = item.extra["valid"]
-        decision = item.extra["decision"]
+        valid = item.valid
+        decision = item.collect_decision
+        assert valid is not None and decision is not None
         screen = None if self.ignores_opt_outs else screen_for(self.crawler)
 
-        def check_then_write() -> tuple[OptOutMatch | None, str | None]:
+        def check_then_write() -> tuple[OptOutMatch | None, str]:
             if screen is not None:
                 before = screen.current.revision
                 latest = screen.refresh()
                 if latest.revision != before:  # opted out since this image was screened?
-                    match = screen.match([item.url, item.final_url], valid.perceptual_hash, vectors(item), latest)
+                    match = screen.match([item.url, item.final_url], valid.perceptual_hash, tuple(item.encodings), latest)
                     if match is not None:
-                        return match, None
+                        return match, ""
+            if self.dry_run:
+                return None, self.image_store.relative_path(valid.sha256, valid.format)
             return None, self.image_store.put(item.body, valid.sha256, valid.format)
 
         try:
@@ -60,45 +67,42 @@ class StorePipeline(ImageStage):
             self.drop(item, Outcome.FAILED, Reason("storage", "storage.write_failed",
                                                    f"cannot write to the image store: {error}"))
         if match is not None:
-            item.extra.pop("encodings", None)
             self.drop(item, Outcome.REFUSED, blocked_reason(match))
-        assert relative_path is not None
         stored = Reason("image", "image.stored",
                         f"{valid.format} {valid.width}x{valid.height}, {valid.byte_size} bytes, sha256 {valid.sha256[:12]}")
-        obligations = item.extra.get("obligations", dict(decision.obligations))
+        obligations = item.obligations if item.obligations is not None else dict(decision.obligations)
         reasons = [*policy_for(self.crawler).policy_reasons(decision), stored]  # fetch reasons are added by record()
-        keep_templates = obligations.get("templates") == "persist" and vectors(item)
-        template_decision = item.extra.get("template_decision")
-        if template_decision is not None and template_decision.breaches:  # what keeping templates breaches
-            item.extra["extra_breaches"] = (*item.extra.get("extra_breaches", ()), *template_decision.breaches)
+        keep_templates = obligations.get("templates") == "persist" and bool(item.encodings)
+        if item.template_decision is not None and item.template_decision.breaches:  # what keeping templates breaches
+            item.breaches = (*item.breaches, *item.template_decision.breaches)
         if keep_templates:
             until = retention_until(now(), obligations)
             reasons.append(Reason("faces", "templates.persisted",
-                                  f"{len(vectors(item))} template(s) kept until {until.date()}"
+                                  f"{len(item.encodings)} template(s) kept until {until.date()}"
                                   + ("" if "retention_days" in obligations else " (the pack sets no retention limit)")))
         decision_id = self.record(item, Outcome.STORED, *reasons, decision=decision, obligations=obligations)
         recorder = recorder_for(self.crawler)
         recorder.image_stored(decision_id, item.url, item.page_url, valid.sha256, relative_path,
                               valid.byte_size, valid.format, valid.width, valid.height, item.content_type)
-        if keep_templates:
+        if keep_templates and not self.dry_run:
             self._persist_templates(item, decision_id, obligations)
-        self.crawler.stats.inc_value("faircrawl/images_stored")
-        item.extra.pop("encodings", None)  # transient templates end here
+        item.forget_encodings()  # transient templates end here
         item.body = b""  # the bytes are on disk; do not hold them in memory
         return item
 
-    def _persist_templates(self, item: FetchedImage, decision_id: str, obligations: dict) -> None:  # type: ignore[type-arg]
+    def _persist_templates(self, item: FetchedImage, decision_id: str, obligations: dict[str, Any]) -> None:
         if self._fernet is None:
             self._fernet = load_key()
         recorder = recorder_for(self.crawler)
-        template_decision = item.extra.get("template_decision")
+        template_decision = item.template_decision
         allowed_by = list(template_decision.deciding_rules) if template_decision else []
         created = now()
-        boxes = item.extra.get("boxes") or ()
-        for index, encoding in enumerate(vectors(item)):
+        assert item.faces is not None and item.valid is not None
+        boxes = item.faces.boxes
+        for index, encoding in enumerate(item.encodings):
             box = boxes[index] if index < len(boxes) else None
             recorder.add_row("face_templates", {
-                "decision_id": decision_id, "run_id": recorder.run_id, "image_sha256": item.extra["valid"].sha256,
+                "decision_id": decision_id, "run_id": recorder.run_id, "image_sha256": item.valid.sha256,
                 "face_index": index,
                 "box": [box.top, box.right, box.bottom, box.left] if box else [],
                 "ciphertext": self._fernet.encrypt(encoding.astype("float32").tobytes()),
@@ -111,6 +115,6 @@ class StorePipeline(ImageStage):
 NO_RETENTION_LIMIT = timedelta(days=100 * 365)
 
 
-def retention_until(created, obligations: dict):  # type: ignore[no-untyped-def,type-arg]
+def retention_until(created: datetime, obligations: dict[str, Any]) -> datetime:
     days = obligations.get("retention_days")
     return created + (timedelta(days=int(days)) if days is not None else NO_RETENTION_LIMIT)

@@ -21,10 +21,11 @@ from scrapy.crawler import Crawler
 from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
+from crawler.settings import setting
 from crawler.sitefiles import origin_of_url
 from policy import Outcome, Reason
 from policy.errors import ImageError
-from policy.observe import image_observation
+from policy.observe import Observation, image_observation
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
 
@@ -103,24 +104,29 @@ def perceptual_hash(picture: Image.Image) -> int:
 
 
 class ValidatePipeline(ImageStage):
-    """Decode once and read what the image says about itself (headers, XMP, C2PA), in one thread hop."""
+    """Decode once and read what the image says about itself (headers, XMP, C2PA), in one thread hop.
+
+    Writes ``item.valid`` (sha256, format, size, perceptual hash) and adds the image's own signals.
+    """
+
+    name = "validate"
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.max_pixels = crawler.settings.getint("FAIRCRAWL_IMAGE_MAX_PIXELS")
+        self.max_pixels = setting(crawler.settings, "FAIRCRAWL_IMAGE_MAX_PIXELS")
 
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
         site = runtime.site_files.cached(origin_of_url(item.final_url))
 
-        def validate_and_read() -> tuple[ValidImage, object]:
+        def validate_and_read() -> tuple[ValidImage, Observation]:
             valid = validate_image(item.body, self.max_pixels)
             return valid, image_observation(item.final_url, item.headers, item.body, runtime.token, site,
                                             item.page_facts)
 
         try:
-            item.extra["valid"], observed = await asyncio.to_thread(validate_and_read)
+            item.valid, observed = await asyncio.to_thread(validate_and_read)
         except ImageRejected as rejected:
             self.drop(item, Outcome.FAILED, Reason("image", rejected.code, rejected.detail))
-        item.observation.add(observed)  # type: ignore[arg-type]
+        item.observation.add(observed)
         return item

@@ -2,12 +2,14 @@
 
 Images may live on any host (CDNs included); each image request passes the
 same gates as a page and is checked against its own host's robots.txt. Every
-request ends in exactly one decision: the gates record refusals, this spider
-records crawled pages and failures, the pipeline records stored or failed images.
+URL found ends in exactly one decision: the gates record refusals, this spider
+records crawled pages, failures and what it will not request (over the crawl
+budget, too long, unparseable), the pipeline records stored or failed images.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -32,7 +34,9 @@ from crawler.recording import (
     PAGE_URL_META,
     recorder_for,
 )
+from crawler.settings import setting
 from crawler.sitefiles import origin_of_url
+from crawler.spiders.srcset import srcset_urls
 from policy import Kind, Outcome, Reason
 from policy.observe import Observation, page_facts
 
@@ -41,6 +45,20 @@ IMAGE_PRIORITY = 10  # images of a page are fetched before more pages are discov
 
 def _without_fragment(url: str) -> str:
     return urldefrag(url)[0]
+
+
+def parsed_http_url(url: str) -> str | None:
+    """Why ``url`` cannot be requested (not http(s), no host, a bad port or IPv6 literal), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises for "h:abc" and "h:99999"
+    except ValueError as error:
+        return f"the URL cannot be parsed ({error})"
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "not an http(s) URL with a host"
+    if port == 0:
+        return "port 0 is not a port"
+    return None
 
 
 def _headers(response: Response) -> dict[str, list[str]]:
@@ -76,8 +94,17 @@ class SiteSpider(Spider):
         if isinstance(start_urls, str):  # from `scrapy crawl site -a start_urls=a,b`
             start_urls = [u for u in start_urls.split(",") if u]
         self.start_urls = [_without_fragment(u) for u in start_urls]
-        self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls}
+        self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls if not parsed_http_url(u)}
         self._requested: set[str] = set()
+        self._budget_used: Counter[tuple[str, str]] = Counter()  # (kind, host or "") -> requests made
+
+    def _budgets(self) -> dict[tuple[str, bool], int]:
+        """(kind, per site?) -> limit; 0 means none (FAIRCRAWL_MAX_PAGES, ..._PER_SITE, FAIRCRAWL_MAX_IMAGES, ...)."""
+        settings = self.crawler.settings
+        return {("page", False): setting(settings, "FAIRCRAWL_MAX_PAGES"),
+                ("page", True): setting(settings, "FAIRCRAWL_MAX_PAGES_PER_SITE"),
+                ("image", False): setting(settings, "FAIRCRAWL_MAX_IMAGES"),
+                ("image", True): setting(settings, "FAIRCRAWL_MAX_IMAGES_PER_SITE")}
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
@@ -86,22 +113,65 @@ class SiteSpider(Spider):
                 yield request
 
     def _request(self, url: str, kind: Kind, page_url: str | None, inherited: dict[str, Any] | None = None) -> Request | None:
-        """One request per URL for the whole crawl (our own dedupe: see README)."""
+        """One request per URL for the whole crawl (our own dedupe: see README); a URL not requested gets its decision."""
         if url in self._requested:
             return None
         self._requested.add(url)
+        refusal = self._not_requested_because(url, kind)
+        if refusal is not None:
+            recorder_for(self.crawler).decide(kind, Outcome.REFUSED, url, [refusal], page_url=page_url,
+                                              jurisdiction=(inherited or {}).get(JURISDICTION_META))
+            return None
         is_image = kind is Kind.IMAGE
+        limit = setting(self.settings, "FAIRCRAWL_IMAGE_MAX_BYTES" if is_image else "FAIRCRAWL_PAGE_MAX_BYTES")
         return Request(
             url,
             callback=self.parse_image if is_image else self.parse_page,
             errback=self.on_error,
             priority=IMAGE_PRIORITY if is_image else 0,
             dont_filter=True,  # deduped above; lets redirect loops surface as failures
-            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}),
-                  **({"download_maxsize": self.settings.getint("FAIRCRAWL_IMAGE_MAX_BYTES")} if is_image else {})},
+            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit},
         )
 
-    def parse_page(self, response: Response) -> Iterator[Request]:
+    def _not_requested_because(self, url: str, kind: Kind) -> Reason | None:
+        """A URL that cannot be parsed, is too long, or is over a crawl budget is refused without a request."""
+        problem = parsed_http_url(url)
+        if problem is not None:
+            return Reason("url", "url.unparseable", f"not requested: {problem}", {"url": url[:300]})
+        limit = self.settings.getint("URLLENGTH_LIMIT")
+        if limit and len(url) > limit:
+            return Reason("url", "url.too_long", f"not requested: the URL has {len(url)} characters, over the "
+                          f"{limit} that URLLENGTH_LIMIT allows")
+        host = (urlsplit(url).hostname or "").lower()
+        for (budget_kind, per_site), maximum in self._budgets().items():
+            if budget_kind != kind.value or not maximum:
+                continue
+            key = (budget_kind, host if per_site else "")
+            if self._budget_used[key] >= maximum:
+                scope = f"for {host}" if per_site else "for the run"
+                return Reason("budget", f"budget.{budget_kind}s{'_per_site' if per_site else ''}",
+                              f"not requested: the {budget_kind} budget {scope} ({maximum}) is spent",
+                              {"limit": maximum, "scope": host if per_site else "run"})
+        for (budget_kind, per_site), maximum in self._budgets().items():
+            if budget_kind == kind.value and maximum:
+                self._budget_used[(budget_kind, host if per_site else "")] += 1
+        return None
+
+    def parse_page(self, response: Response) -> list[Request]:
+        """The page's decision and the requests it leads to; an unexpected error still ends in one decision."""
+        try:
+            return list(self._parse_page(response))
+        except Exception as error:  # noqa: BLE001 - the page gets its decision whatever went wrong
+            request = response.request
+            assert request is not None
+            self.logger.error("internal error parsing %s: %s", response.url, type(error).__name__, exc_info=True)
+            if not request.meta.get(DECIDED_META):
+                recorder_for(self.crawler).decide_request(request, Outcome.FAILED, Reason(
+                    "faircrawl", "internal.error", f"unexpected {type(error).__name__} while parsing the page",
+                    {"stage": "page", "exception": type(error).__name__}))
+            return []
+
+    def _parse_page(self, response: Response) -> Iterator[Request]:
         recorder = recorder_for(self.crawler)
         runtime = policy_for(self.crawler)
         request = response.request
@@ -124,8 +194,11 @@ class SiteSpider(Spider):
             if jurisdiction.source == "unknown":
                 jurisdiction = runtime.jurisdiction(response.url, facts.content_language, facts.html_lang,
                                                     facts.self_hreflang)
-            links, images = self._extract(response)
+            links, images, unusable = self._extract(response)
             reasons.append(Reason("page", "page.crawled", f"HTTP {response.status}, {len(links)} links, {len(images)} images"))
+            if unusable:
+                reasons.append(Reason("page", "page.unusable_links",
+                                      f"{unusable} link(s) or image reference(s) could not be resolved to a URL"))
             if facts.nofollow and not runtime.loaded.pack.follows_nofollow_links:
                 reasons.append(Reason("x-robots", "page.nofollow", f"nofollow: the page's {len(links)} links are not followed"))
                 links = []
@@ -142,7 +215,11 @@ class SiteSpider(Spider):
             signals=observation.signals, jurisdiction=jurisdiction, decision=fetch_decision,
             fetched_at=response.meta.get(FETCHED_AT_META))
         recorder.page_crawled(decision_id, response.url, response.status, len(links), len(images))
-        inherited = {JURISDICTION_META: jurisdiction, PAGE_FACTS_META: facts}
+        yield from self._follow(response, images, links, {JURISDICTION_META: jurisdiction, PAGE_FACTS_META: facts})
+
+    def _follow(self, response: Response, images: list[str], links: list[str],
+                inherited: dict[str, Any]) -> Iterator[Request]:
+        """Request the page's images (they inherit its facts), then its links inside the start sites."""
         for image_url in images:
             image_request = self._request(image_url, Kind.IMAGE, page_url=response.url, inherited=inherited)
             if image_request is not None:
@@ -153,20 +230,29 @@ class SiteSpider(Spider):
                 if page_request is not None:
                     yield page_request
 
-    def _extract(self, response: TextResponse) -> tuple[list[str], list[str]]:
+    def _extract(self, response: TextResponse) -> tuple[list[str], list[str], int]:
+        """Links and image URLs (``src`` and every ``srcset`` candidate), absolute; and how many could not be resolved."""
+        unusable = 0
+
         def absolute(values: list[str]) -> list[str]:
+            nonlocal unusable
             found = []
             for value in values:
-                url = _without_fragment(urljoin(response.url, value.strip()))
-                if urlsplit(url).scheme in {"http", "https"}:
+                try:
+                    url = _without_fragment(urljoin(response.url, value.strip()))
+                    scheme = urlsplit(url).scheme
+                except ValueError:  # e.g. "http://[::1"
+                    unusable += 1
+                    continue
+                if scheme in {"http", "https"}:
                     found.append(url)
             return list(dict.fromkeys(found))
 
         links = absolute(response.css("a::attr(href)").getall())
         sources = response.css("img::attr(src)").getall()
         for srcset in response.css("img::attr(srcset), source::attr(srcset)").getall():
-            sources += [candidate.strip().split(" ")[0] for candidate in srcset.split(",") if candidate.strip()]
-        return links, absolute(sources)
+            sources += srcset_urls(srcset)
+        return links, absolute(sources), unusable
 
     def parse_image(self, response: Response) -> Iterator[FetchedImage]:
         content_type = response.headers.get("Content-Type")
@@ -190,4 +276,3 @@ class SiteSpider(Spider):
             return  # a gate already recorded why
         reason = classify_failure(failure, request)
         recorder_for(self.crawler).decide_request(request, Outcome.FAILED, reason)
-        self.crawler.stats.inc_value(f"faircrawl/failed/{reason.code.replace('.', '/')}")

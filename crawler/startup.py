@@ -1,0 +1,90 @@
+"""Checks made before a crawl sends anything, the same for every entry point.
+
+``faircrawl crawl``, ``scrapy crawl site`` (through ``crawler.commands``) and
+`policy explain` call :func:`preflight` with the crawl's final settings: the
+configuration is in range, the rule pack and registries load, the database
+opens (and runs a crashed crawl left ``running`` are marked interrupted), the
+suppression list opens with its key, and the image store can be written. Any
+problem is a :class:`~policy.errors.FaircrawlError` naming what to fix, so the
+caller prints one ``error:`` line and nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crawler.settings import check_settings, setting
+from policy.errors import StorageError, UsageError
+from policy.packs import LoadedPolicy, load_policy
+from storage import Database
+
+
+@dataclass(slots=True)
+class Preflight:
+    policy: LoadedPolicy
+    database: Database | None  # None in a dry run
+
+
+def registry_paths(settings: Any) -> tuple[list[Path], list[Path]]:
+    """The site and terms registries in use: the configured ones or the shipped ones, plus the catalog's in test-site mode."""
+    from crawler.policy_runtime import registry_paths as paths
+
+    return paths(settings.getbool("FAIRCRAWL_TESTSITES"), setting(settings, "FAIRCRAWL_SITE_REGISTRIES"),
+                 setting(settings, "FAIRCRAWL_TERMS_REGISTRIES"))
+
+
+def load_crawl_policy(settings: Any) -> LoadedPolicy:
+    sites, terms = registry_paths(settings)
+    return load_policy(setting(settings, "FAIRCRAWL_POLICY"), [Path(p) for p in setting(settings, "FAIRCRAWL_RULES")],
+                       sites, terms)
+
+
+def open_database(url: str) -> Database:
+    """The crawl database, migrated to the current schema (StorageError with what to do otherwise)."""
+    database = Database(url)
+    database.upgrade()
+    return database
+
+
+def check_writable_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` if needed and prove a file can be written there, before any work depends on it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".faircrawl-write-check-"):
+            pass
+    except OSError as error:
+        raise StorageError(f"cannot write to the {what} {folder} ({error.strerror or error}); "
+                           "choose another folder or fix its permissions") from None
+
+
+def check_report_path(path: Path) -> None:
+    """A --report FILE must be writable before the crawl, not found out after it."""
+    if path.is_dir():
+        raise UsageError(f"--report {path} is a folder; give a file name such as {path / 'report.json'}")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"--report {path}: {parent} is a file, not a folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--report {path}: cannot create {parent} ({error.strerror or error})") from None
+    if path.exists() and not os.access(path, os.W_OK) or not path.exists() and not os.access(parent, os.W_OK):
+        raise UsageError(f"--report {path} cannot be written (permission denied); choose another path")
+
+
+def preflight(settings: Any, *, dry_run: bool = False) -> Preflight:
+    """Everything a crawl needs, checked; raises FaircrawlError naming the first problem."""
+    from crawler.optouts import open_suppression_store
+
+    check_settings(settings)
+    policy = load_crawl_policy(settings)
+    database = None
+    if not dry_run:
+        database = open_database(setting(settings, "FAIRCRAWL_DB"))
+        check_writable_folder(Path(setting(settings, "FAIRCRAWL_STORE")), "image store")
+    open_suppression_store(settings).dispose()  # a wrong key or an unreadable list stops the crawl here
+    return Preflight(policy, database)
