@@ -31,14 +31,21 @@ def now() -> datetime:
 
 
 def capped_reasons(reasons: Iterable[Reason]) -> list[Reason]:
-    """The same evidence once, in order, at most MAX_REASONS (the last saying how many were left out)."""
+    """The same evidence once, in order, at most MAX_REASONS.
+
+    When there are more, the middle ones go (a count stands in their place): the
+    first are what was observed first, the last are the rules and the outcome
+    that decided, and both must stay.
+    """
     unique = list({(r.code, r.detail): r for r in reasons}.values())
     if len(unique) <= MAX_REASONS:
         return unique
-    kept = unique[: MAX_REASONS - 1]
-    left_out = len(unique) - len(kept)
-    return [*kept, Reason("faircrawl", "reasons.truncated", f"{left_out} more reason(s) not kept (at most {MAX_REASONS})",
-                          {"left_out": left_out})]
+    head = MAX_REASONS // 2 - 1
+    tail = MAX_REASONS - head - 1
+    left_out = len(unique) - head - tail
+    marker = Reason("faircrawl", "reasons.truncated", f"{left_out} more reason(s) not kept (at most {MAX_REASONS})",
+                    {"left_out": left_out})
+    return [*unique[:head], marker, *unique[-tail:]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,13 +102,15 @@ def explain_targets(targets: list[ExplainTarget], settings: Settings, *,
     explained = []
     for target in targets:
         record = by_url.get(target.url)
-        if record is None:
+        page = by_url.get(target.page_url) if target.page_url else None
+        if record is None and page is not None:  # the crawl never gets to the image: say why with the page's record
+            result = Explained(target, page, recorder.policy_revision, rules, [
+                f"{target.url} is never requested: its page {target.page_url} is {page.outcome}"])
+        elif record is None:
             stopped = crawler.stats.get_value("finish_reason")
             raise ExplainError(f"{target.url} was not decided (the dry-run crawl ended early: {stopped})")
-        result = Explained(target, record, recorder.policy_revision, rules)
-        if target.page_url and target.page_url in by_url and by_url[target.page_url].outcome != "crawled":
-            result.notes.append(f"the page {target.page_url} was {by_url[target.page_url].outcome}; the image was "
-                                "decided without what the page says")
+        else:
+            result = Explained(target, record, recorder.policy_revision, rules)
         explained.append(result)
     return explained
 

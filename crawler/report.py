@@ -8,9 +8,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from crawler.decision_record import DecisionRecord
 from policy.errors import RunNotFoundError
 from storage import Database
-from storage.models import CrawlRun, DecisionRecord, ImageRecord, SiteRecord
+from storage.models import CrawlRun, ImageRecord, SiteRecord
+from storage.models import DecisionRecord as DecisionRow
 
 __all__ = ["RunNotFoundError", "build_report", "format_summary", "latest_run_id", "list_runs"]
 
@@ -44,7 +46,7 @@ def build_report(database: Database, run_id: str) -> dict[str, Any]:
         if run is None:
             raise RunNotFoundError(f"no crawl run {run_id!r} in this database; `faircrawl report --list` shows the runs")
         decisions = session.scalars(
-            select(DecisionRecord).where(DecisionRecord.run_id == run_id).order_by(DecisionRecord.decided_at)
+            select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.decided_at)
         ).all()
         stored = {row.decision_id: row for row in session.scalars(select(ImageRecord).where(ImageRecord.run_id == run_id))}
         sites = session.scalars(select(SiteRecord).where(SiteRecord.run_id == run_id).order_by(SiteRecord.origin)).all()
@@ -59,17 +61,7 @@ def build_report(database: Database, run_id: str) -> dict[str, Any]:
                 for s in sites
             ],
             "decisions": [
-                {
-                    "id": d.id, "url": d.url, "final_url": d.final_url, "page_url": d.page_url,
-                    "kind": d.kind, "outcome": d.outcome, "reasons": d.reasons,
-                    "decided_at": d.decided_at.isoformat(),
-                    "fetched_at": d.fetched_at.isoformat() if d.fetched_at else None, "policy_revision": d.policy_revision,
-                    "jurisdiction": d.jurisdiction, "jurisdiction_source": d.jurisdiction_source,
-                    "signals": d.signals, "matched_rules": d.matched_rules, "effect": d.effect,
-                    "obligations": d.obligations, "citations": d.citations, "breaches": d.breaches or [],
-                    "policy_summary": d.policy_summary,
-                    **({"sha256": stored[d.id].sha256} if d.id in stored else {}),
-                }
+                {**DecisionRecord.from_row(d).as_dict(), **({"sha256": stored[d.id].sha256} if d.id in stored else {})}
                 for d in decisions
             ],
         }
@@ -121,9 +113,14 @@ def format_summary(report: dict[str, Any], show: int = 10) -> str:
     if not_taken:
         lines.append(f"  refused and failed ({len(not_taken)}; first {min(show, len(not_taken))}):")
         for decision in not_taken[:show]:
-            lines.append(f"    {decision['outcome']:<7} {decision['kind']:<5} {decision['url']}")
+            lines.append(f"    {decision['outcome']:<7} {decision['kind']:<5} {_shown(decision['url'])}")
             lines.append(f"            {_why(decision)}")
     return "\n".join(lines)
+
+
+def _shown(url: str, limit: int = 120) -> str:
+    """A URL short enough for a summary line (the report keeps it whole)."""
+    return url if len(url) <= limit else f"{url[:limit - 25]}...[{len(url)} characters]"
 
 
 _NEUTRAL_CODES = {"robots.allowed", "robots.unavailable", "page.crawled", "faces.none"}

@@ -1,8 +1,9 @@
 """The catalog of test sites: the ground truth the crawls are checked against.
 
-Sites come in three families: robots.txt and bad inputs (``sites_robots``),
+Sites come in families: robots.txt and bad inputs (``sites_robots``),
 one site per jurisdiction and per resolution step (``sites_jurisdictions``),
-and one per consent signal (``sites_signals``). Each carries its manifest (see
+one per consent signal (``sites_signals``), opt-outs (``sites_optouts``) and
+hostile inputs from the integrity review (``sites_hostile``). Each carries its manifest (see
 ``model``): for every page and image, what the lawful and the unlawful-demo
 packs must record, and why.
 """
@@ -14,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from crawler.testsites.model import OVERSIZED_IMAGE_BYTES, Expected, Served, TestSite
+from crawler.testsites.sites_hostile import hostile_sites
 from crawler.testsites.sites_jurisdictions import jurisdiction_sites
 from crawler.testsites.sites_optouts import optout_sites
 from crawler.testsites.sites_robots import robots_sites
@@ -45,5 +47,5 @@ class Catalog:
 @cache
 def build_catalog() -> Catalog:
     """The catalog; built once per process (image bytes are generated lazily, when served)."""
-    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites()]
+    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites(), *hostile_sites()]
     return Catalog({s.hostname: s for s in sites})
