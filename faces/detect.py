@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faces.images import DEFAULT_MAX_PIXELS
+
 DEFAULT_DETECTION_MODEL = "hog"
 DEFAULT_MAX_SIDE = 1024
 DEFAULT_UPSAMPLE = 1
@@ -35,9 +37,10 @@ class Detection:
 
 
 def detect_faces(image_bytes: bytes, *, model: str = DEFAULT_DETECTION_MODEL, max_side: int = DEFAULT_MAX_SIDE,
-                 upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES) -> Detection:
-    """Where the faces are, without encoding them."""
+                 upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> Detection:
+    """Where the faces are, without encoding them; the image is decoded by the guarded loader."""
     from faces.encode import analyse_faces
 
     return analyse_faces(image_bytes, model=model, max_side=max_side, upsample=upsample, max_faces=max_faces,
-                         encode=False).detection
+                         encode=False, max_pixels=max_pixels).detection

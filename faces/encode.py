@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faces import library
 from faces.detect import DEFAULT_MAX_FACES, DEFAULT_MAX_SIDE, DEFAULT_UPSAMPLE, Detection, FaceBox
-from faces.images import rgb_pixels, scaled_down
+from faces.images import DEFAULT_MAX_PIXELS, rgb_pixels, scaled_down
 
 LANDMARK_MODEL = "small"  # 5-point; "large" is the 68-point model
 
@@ -32,13 +33,12 @@ class FaceAnalysis:
 
 def analyse_faces(image_bytes: bytes, *, model: str = "hog", max_side: int = DEFAULT_MAX_SIDE,
                   upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES,
-                  encode: bool = True) -> FaceAnalysis:
+                  encode: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS) -> FaceAnalysis:
     """Detect faces on a scaled-down copy and, if asked, encode them there; boxes are mapped back."""
-    import face_recognition
-
-    pixels = rgb_pixels(image_bytes)
+    library.load()  # before decoding: its import briefly changes how Pillow treats truncated files
+    pixels = rgb_pixels(image_bytes, max_pixels)
     small, factor = scaled_down(pixels, max_side)
-    found = face_recognition.face_locations(small, number_of_times_to_upsample=upsample, model=model)
+    found = library.face_locations(small, upsample, model)
     capped = len(found) > max_faces
     found = found[:max_faces]
     height, width = pixels.shape[:2]
@@ -49,8 +49,7 @@ def analyse_faces(image_bytes: bytes, *, model: str = "hog", max_side: int = DEF
     )
     encodings: tuple[np.ndarray, ...] = ()
     if encode and found:
-        encodings = tuple(np.asarray(e, dtype=np.float32)
-                          for e in face_recognition.face_encodings(small, found, model=LANDMARK_MODEL))
+        encodings = tuple(library.face_encodings(small, found, LANDMARK_MODEL))
     return FaceAnalysis(Detection(boxes, width, height, capped), encodings)
 
 

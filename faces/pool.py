@@ -1,7 +1,8 @@
 """Face work in worker processes, so dlib uses both cores and never blocks the crawl's event loop.
 
 Workers are started with ``spawn`` (never ``fork``: the crawl process runs
-threads and a Twisted reactor) and import face_recognition once each.
+threads and a Twisted reactor) and import face_recognition once each, through
+faces.library.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from faces import library
 from faces.detect import Detection
 from faces.encode import FaceAnalysis, analyse_faces
 
 
 def _warm_up() -> None:
-    import face_recognition  # noqa: F401 - load the models once per worker
+    library.load()  # the models, once per worker
 
 
 class FacePool:
