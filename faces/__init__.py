@@ -6,8 +6,9 @@ Every image is decoded by :func:`decode_image`; face_recognition is imported
 only through ``faces.library``.
 """
 
-from faces.detect import DEFAULT_MAX_SIDE, Detection, FaceBox, detect_faces
+from faces.detect import DEFAULT_MAX_SIDE, Detection, detect_faces
 from faces.encode import LANDMARK_MODEL, encode_faces
+from faces.geometry import FaceBox
 from faces.images import DEFAULT_MAX_PIXELS, DecodedImage, decode_image, perceptual_hash
 from faces.pool import FacePool
 

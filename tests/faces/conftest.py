@@ -1,4 +1,4 @@
-"""Real inputs for the face-module tests, built in memory once per session."""
+"""Real inputs for the face-module tests, built in memory once per session: bombs, contact sheets, small faces."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from PIL import Image
 
 from crawler.testsites.images import decompression_bomb
 from crawler.testsites.photos import face_photo
+
+#: The box face_recognition finds in obama.jpg at full resolution (HOG, one upsample): left, top, right, bottom.
+OBAMA_FACE = (349, 142, 617, 409)
 
 
 def jpeg(picture: Image.Image, quality: int = 90) -> bytes:
@@ -53,3 +56,34 @@ def bombs() -> dict[str, bytes]:
 @pytest.fixture(scope="session")
 def obama() -> Image.Image:
     return Image.open(io.BytesIO(face_photo("obama.jpg"))).convert("RGB")
+
+
+@pytest.fixture(scope="session")
+def obama_face(obama: Image.Image) -> Image.Image:
+    return obama.crop(OBAMA_FACE)
+
+
+@pytest.fixture(scope="session")
+def contact_sheet(obama_face: Image.Image) -> bytes:
+    """500 faces of about 33 px on a 2500 x 2000 canvas (25 x 20 cells of 100 px), as a JPEG."""
+    sheet = Image.new("RGB", (2500, 2000), (235, 235, 235))
+    face = obama_face.resize((33, 33), Image.Resampling.LANCZOS)
+    for row in range(20):
+        for column in range(25):
+            sheet.paste(face, (column * 100 + 33, row * 100 + 33))
+    return jpeg(sheet)
+
+
+@pytest.fixture(scope="session")
+def obama_face_box() -> tuple[int, int, int, int]:
+    """Left, top, right, bottom of the face in obama.jpg."""
+    return OBAMA_FACE
+
+
+@pytest.fixture(scope="session")
+def one_small_face(obama_face: Image.Image) -> tuple[bytes, tuple[int, int]]:
+    """A 2500 x 2000 canvas with one 60 px face (25 px once scaled to 1024, too small to find there); its left, top."""
+    canvas = Image.new("RGB", (2500, 2000), (235, 235, 235))
+    at = (1700, 1300)
+    canvas.paste(obama_face.resize((60, 60), Image.Resampling.LANCZOS), at)
+    return jpeg(canvas), at
