@@ -23,7 +23,8 @@ def distances(known: np.ndarray, probe: np.ndarray) -> np.ndarray:
     """Distance from ``probe`` (128,) to every row of ``known`` (n, 128); empty for no rows."""
     if known.size == 0:
         return np.zeros(0, dtype=np.float32)
-    return np.linalg.norm(known.astype(np.float32) - probe.astype(np.float32), axis=1)
+    found: np.ndarray = np.linalg.norm(known.astype(np.float32) - probe.astype(np.float32), axis=1)
+    return found
 
 
 def best_match(known: np.ndarray, probe: np.ndarray, threshold: float = DEFAULT_MATCH_THRESHOLD) -> Match | None:

@@ -3,7 +3,10 @@
 face_recognition 1.3.0's ``face_encodings`` defaults to the 5-point landmark
 model ("small"), although its docstring says "large"; the two give different
 encodings (0.118 apart on one face), so the model is named explicitly and
-recorded by callers.
+recorded by callers. Encodings are computed on the full-resolution pixels with
+the full-resolution boxes, wherever the face was found: dlib cuts each face out
+itself (a 150 px aligned chip), so a small face keeps all its pixels and a
+large one is reduced by dlib, not by our downscaled search pass.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faces.detect import DEFAULT_MAX_FACES, DEFAULT_MAX_SIDE, DEFAULT_UPSAMPLE, Detection, FaceBox
-from faces.images import rgb_pixels, scaled_down
+from faces import library
+from faces.detect import DEFAULT_DETECTION_MODEL, DEFAULT_MAX_FACES, DEFAULT_MAX_SIDE, DEFAULT_UPSAMPLE, Detection, locate_faces
+from faces.images import DEFAULT_MAX_PIXELS, rgb_pixels
 
 LANDMARK_MODEL = "small"  # 5-point; "large" is the 68-point model
 
@@ -30,28 +34,19 @@ class FaceAnalysis:
         return self.detection.count
 
 
-def analyse_faces(image_bytes: bytes, *, model: str = "hog", max_side: int = DEFAULT_MAX_SIDE,
-                  upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES,
-                  encode: bool = True) -> FaceAnalysis:
-    """Detect faces on a scaled-down copy and, if asked, encode them there; boxes are mapped back."""
-    import face_recognition
-
-    pixels = rgb_pixels(image_bytes)
-    small, factor = scaled_down(pixels, max_side)
-    found = face_recognition.face_locations(small, number_of_times_to_upsample=upsample, model=model)
-    capped = len(found) > max_faces
-    found = found[:max_faces]
-    height, width = pixels.shape[:2]
-    boxes = tuple(
-        FaceBox(min(height, round(top / factor)), min(width, round(right / factor)),
-                min(height, round(bottom / factor)), max(0, round(left / factor)))
-        for top, right, bottom, left in found
-    )
+def analyse_faces(image_bytes: bytes, *, model: str = DEFAULT_DETECTION_MODEL, max_side: int = DEFAULT_MAX_SIDE,
+                  upsample: int = DEFAULT_UPSAMPLE, max_faces: int = DEFAULT_MAX_FACES, encode: bool = True,
+                  max_pixels: int = DEFAULT_MAX_PIXELS, search_pixels: int | None = None) -> FaceAnalysis:
+    """Decode (guarded), find the faces (see faces.detect) and, if asked, encode each at full resolution."""
+    library.load()  # before decoding: its import briefly changes how Pillow treats truncated files
+    pixels = rgb_pixels(image_bytes, max_pixels)
+    detection = locate_faces(pixels, model=model, max_side=max_side, upsample=upsample, max_faces=max_faces,
+                             search_pixels=search_pixels)
     encodings: tuple[np.ndarray, ...] = ()
-    if encode and found:
-        encodings = tuple(np.asarray(e, dtype=np.float32)
-                          for e in face_recognition.face_encodings(small, found, model=LANDMARK_MODEL))
-    return FaceAnalysis(Detection(boxes, width, height, capped), encodings)
+    if encode and detection.boxes:
+        boxes = [(box.top, box.right, box.bottom, box.left) for box in detection.boxes]
+        encodings = tuple(library.face_encodings(pixels, boxes, LANDMARK_MODEL))
+    return FaceAnalysis(detection, encodings)
 
 
 def encode_faces(image_bytes: bytes) -> list[np.ndarray]:

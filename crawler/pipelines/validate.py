@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
@@ -23,15 +22,13 @@ from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.settings import setting
 from crawler.sitefiles import origin_of_url
+from faces.images import decode_image
+from faces.images import perceptual_hash as decoded_image_hash
 from policy import Outcome, Reason
 from policy.errors import ImageError
 from policy.observe import Observation, image_observation
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
-
-# Our own pixel limit is checked from the header below; Pillow's global check
-# would warn or raise at its own limits first, with a less useful message.
-Image.MAX_IMAGE_PIXELS = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,59 +45,24 @@ ImageRejected = ImageError  # the body is not an image faircrawl will keep
 
 
 def validate_image(body: bytes, max_pixels: int) -> ValidImage:
-    if not body:
-        raise ImageRejected("image.empty", "the response body is empty (0 bytes)")
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        with Image.open(io.BytesIO(body)) as picture:
-            image_format = picture.format or "unknown"
-            if image_format not in SUPPORTED_FORMATS:
-                raise ImageRejected("image.unsupported_format", f"{image_format} images are not collected")
-            width, height = picture.size
-            if width * height > max_pixels:
-                raise ImageRejected(
-                    "image.too_many_pixels",
-                    f"{width}x{height} = {width * height:,} pixels exceeds the limit of {max_pixels:,} "
-                    "(possible decompression bomb); not decoded",
-                )
-            picture.load()
-            perceptual = perceptual_hash(picture)
-    except UnidentifiedImageError:
-        start = body[:16].lstrip().lower()
-        looks_like = "an HTML page" if start.startswith((b"<!doctype", b"<html")) else "not a known image format"
-        raise ImageRejected("image.not_an_image", f"the body is {looks_like} ({len(body)} bytes)") from None
-    except Image.DecompressionBombError as error:
-        raise ImageRejected("image.too_many_pixels", str(error)) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        message = str(error)
-        if "truncated" in message.lower() or isinstance(error, EOFError):
-            raise ImageRejected("image.truncated", f"the image data ends early ({message})") from None
-        raise ImageRejected("image.corrupt", f"the image cannot be decoded ({message})") from None
-    return ValidImage(hashlib.sha256(body).hexdigest(), image_format, width, height, len(body), perceptual)
+    """Decoded once, by faces' guarded loader (allow-list, pixel limit from the header, truncation); hashed from it."""
+    decoded = decode_image(body, max_pixels)
+    return ValidImage(hashlib.sha256(body).hexdigest(), decoded.format, decoded.width, decoded.height, len(body),
+                      decoded_image_hash(decoded))
 
 
 def perceptual_hash(picture: Image.Image) -> int:
-    """pHash (imagehash's algorithm: 32x32 grey, 2-D DCT, 8x8 low frequencies above their median) as 64 bits.
+    """The pHash of an image opened from a file (``optout add --image``), decoded by faces' guarded loader.
 
-    Computed here with scipy.fft on a pre-reduced copy because ``imagehash.phash``
-    costs 2-4 ms an image (it dominated a crawl's profile); on a small image the
-    result is identical to imagehash's (tested), on a large one within a few bits.
+    The file is read again from its start and decoded there, never by Pillow
+    directly, so a bomb is refused from its header. New callers should use
+    ``faces.images.perceptual_hash(decode_image(body))``.
     """
-    import numpy as np
-    import scipy.fft
-    from PIL import ImageOps
-
-    frame = ImageOps.exif_transpose(picture) or picture
-    grey = frame.convert("L")
-    factor = min(grey.size) // 64
-    if factor > 1:
-        grey = grey.reduce(factor)
-    pixels = np.asarray(grey.resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
-    low = scipy.fft.dct(scipy.fft.dct(pixels, axis=0), axis=1)[:8, :8]
-    value = 0
-    for bit in (low > np.median(low)).flatten():
-        value = (value << 1) | int(bit)
-    return value
+    source = getattr(picture, "fp", None)
+    if source is None:
+        raise ValueError("perceptual_hash needs an image opened from a file and not yet loaded")
+    source.seek(0)
+    return decoded_image_hash(decode_image(source.read()))
 
 
 class ValidatePipeline(ImageStage):

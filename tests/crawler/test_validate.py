@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
-from crawler.pipelines.validate import ImageRejected, validate_image
+from crawler.pipelines.validate import ImageRejected, perceptual_hash, validate_image
 from crawler.testsites import images
 from crawler.testsites.photos import face_photo
+from faces.images import decode_image
+from faces.images import perceptual_hash as image_hash
 
 LIMIT = 40_000_000
 
@@ -35,12 +37,16 @@ def test_bad_bodies_are_rejected_with_a_reason(body: bytes, code: str) -> None:
     assert rejected.value.detail
 
 
-@pytest.mark.parametrize("keep", [0.5, 0.9])
-def test_a_truncated_jpeg_is_rejected_even_after_face_recognition_import(keep: float) -> None:
-    import face_recognition  # noqa: F401 - its import sets LOAD_TRUNCATED_IMAGES = True
-    from PIL import ImageFile
+def test_importing_the_stage_changes_no_pillow_setting() -> None:
+    assert Image.MAX_IMAGE_PIXELS == int(1024 * 1024 * 1024 // 4 // 3)  # Pillow's default bomb check stays on
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
 
-    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as face_recognition leaves it, whatever ran before
+
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_a_truncated_jpeg_is_rejected_even_after_a_face_analysis(keep: float) -> None:
+    from faces.encode import analyse_faces
+
+    assert analyse_faces(face_photo("obama.jpg")).count == 1  # face_recognition imported, through faces/
     with pytest.raises(ImageRejected) as rejected:
         validate_image(images.truncated(face_photo("obama.jpg"), keep), LIMIT)
     assert rejected.value.code == "image.truncated"
@@ -63,3 +69,18 @@ def test_a_real_photo_is_accepted_with_its_sha256() -> None:
     photo = face_photo("biden.jpg")
     valid = validate_image(photo, LIMIT)
     assert valid.sha256 == hashlib.sha256(photo).hexdigest() and valid.format == "JPEG"
+
+
+def test_the_crawl_and_optout_add_image_share_one_perceptual_hash() -> None:
+    photo = face_photo("obama3.jpg")
+    crawled = validate_image(photo, LIMIT).perceptual_hash
+    with Image.open(io.BytesIO(photo)) as picture:  # as `faircrawl optout add --image` passes it
+        opted_out = perceptual_hash(picture)
+    assert crawled == opted_out == image_hash(decode_image(photo))
+
+
+def test_optout_add_image_refuses_a_bomb_instead_of_decoding_it() -> None:
+    bomb = _encoded("1", "PNG", (7000, 7000))  # a complete 49 M pixel PNG of 6 KB: over our limit, under Pillow's
+    with Image.open(io.BytesIO(bomb)) as picture, pytest.raises(ImageRejected) as rejected:
+        perceptual_hash(picture)
+    assert rejected.value.code == "image.too_many_pixels"

@@ -1,0 +1,44 @@
+"""The one door to face_recognition: imported here only, its process-wide side effect undone, its calls typed.
+
+Importing face_recognition sets ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True``
+for the whole process (faces.md §4), so a truncated JPEG would decode silently
+with its missing part grey. ``load`` puts the previous value back right after
+the import, in the crawl, the CLI and every worker alike; faces.images refuses
+to decode at all in a process where the flag is still True. The import is
+lazy because it loads four models (about 150 MB, a second).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from types import ModuleType
+
+import numpy as np
+from PIL import ImageFile
+
+_IMPORT_LOCK = threading.Lock()
+
+Css = tuple[int, int, int, int]  # top, right, bottom, left: face_recognition's box order
+
+
+def load() -> ModuleType:
+    """face_recognition, imported once; ``LOAD_TRUNCATED_IMAGES`` is as it was before."""
+    with _IMPORT_LOCK:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        try:
+            return importlib.import_module("face_recognition")
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def face_locations(pixels: np.ndarray, upsample: int, model: str) -> list[Css]:
+    """Boxes of the faces in an 8-bit RGB, C-contiguous array, clipped to it."""
+    found = load().face_locations(pixels, number_of_times_to_upsample=upsample, model=model)
+    return [(int(top), int(right), int(bottom), int(left)) for top, right, bottom, left in found]
+
+
+def face_encodings(pixels: np.ndarray, boxes: list[Css], landmark_model: str) -> list[np.ndarray]:
+    """One 128-d float32 encoding per box, computed in memory."""
+    found = load().face_encodings(pixels, boxes, model=landmark_model)
+    return [np.asarray(encoding, dtype=np.float32) for encoding in found]
