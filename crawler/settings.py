@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from faces.images import DEFAULT_MAX_PIXELS
 from policy.errors import ConfigError
 
 #: Pillow refuses to open images above this many pixels without a warning (PIL.Image.MAX_IMAGE_PIXELS).
@@ -106,7 +107,7 @@ faircrawl_settings: tuple[Setting, ...] = (
             minimum=0, maximum=64),
     Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",
             minimum=1, maximum=1024 * _MIB),
-    Setting("FAIRCRAWL_IMAGE_MAX_PIXELS", int, 40_000_000,
+    Setting("FAIRCRAWL_IMAGE_MAX_PIXELS", int, DEFAULT_MAX_PIXELS,
             "Images with more pixels are refused from their header, before decoding (image.too_many_pixels).",
             minimum=1, maximum=PILLOW_MAX_IMAGE_PIXELS, why="Pillow's own decompression-bomb limit is the ceiling"),
     Setting("FAIRCRAWL_MATCH_THRESHOLD", float, 0.6,

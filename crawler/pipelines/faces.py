@@ -46,7 +46,8 @@ class FacesPipeline(ImageStage):
         settings = crawler.settings
         self.model = setting(settings, "FAIRCRAWL_FACE_MODEL")
         self.pool = FacePool(setting(settings, "FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
-                             max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"))
+                             max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"),
+                             max_pixels=setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS"))
         # Start the workers with the crawl when the pack can ever ask about faces.
         self.may_need_faces = any(pack_may_ask_about_faces(rule) for rule in policy_for(crawler).loaded.pack.rules)
         self._known: OrderedDict[tuple[str, bool], FaceAnalysis] = OrderedDict()
@@ -98,8 +99,8 @@ class FacesPipeline(ImageStage):
             item.observation.reasons.append(Reason("faces", "faces.known_image",
                                                    "same bytes (sha256) seen earlier in this crawl: not analysed again"))
         detection = analysis.detection
-        complete = getattr(detection, "complete", not detection.capped)
-        count = detection.count if complete else max(detection.count, 1)
+        complete = detection.complete
+        count = max(detection.count, 1) if detection.shows_faces else 0  # an incomplete search counts as faces
         item.observation.signals["image.faces"] = count
         item.observation.reasons.append(_count_reason(detection.count, complete, detection.capped, self.model))
         decision = runtime.decide(Purpose.COLLECT_IMAGE, item.jurisdiction, item.observation.signals)

@@ -1,11 +1,11 @@
 """Stage 1, validate: is this response a real, safe, complete image? Decoded once, off the event loop.
 
-Checks, in this order (the order matters: ``Image.open`` reads only the header):
-empty body, identifiable image, supported format, pixel count from the header
-(a decompression bomb is refused before any pixel is allocated), then a full
-decode that catches truncation. Pillow's own bomb check is replaced by ours
-(``FAIRCRAWL_IMAGE_MAX_PIXELS``), and truncated files are errors even if
-face_recognition has set ``LOAD_TRUNCATED_IMAGES`` for the process.
+The bytes go through faces' one guarded loader (``faces.images.decode_image``):
+empty bodies, non-images and formats outside the allow-list are refused, the
+pixel count is checked from the header before any pixel is allocated
+(``FAIRCRAWL_IMAGE_MAX_PIXELS``), and a truncated file is an error. No global
+Pillow setting is changed. The perceptual hash is computed from the same
+decode, with the function opt-outs by image use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 from dataclasses import dataclass
 
-from PIL import Image
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
@@ -28,8 +27,6 @@ from policy import Outcome, Reason
 from policy.errors import ImageError
 from policy.observe import Observation, image_observation
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
-
 
 @dataclass(frozen=True, slots=True)
 class ValidImage:
@@ -41,28 +38,11 @@ class ValidImage:
     perceptual_hash: int  # 64-bit pHash, for opt-outs by image and near-duplicates
 
 
-ImageRejected = ImageError  # the body is not an image faircrawl will keep
-
-
 def validate_image(body: bytes, max_pixels: int) -> ValidImage:
     """Decoded once, by faces' guarded loader (allow-list, pixel limit from the header, truncation); hashed from it."""
     decoded = decode_image(body, max_pixels)
     return ValidImage(hashlib.sha256(body).hexdigest(), decoded.format, decoded.width, decoded.height, len(body),
                       decoded_image_hash(decoded))
-
-
-def perceptual_hash(picture: Image.Image) -> int:
-    """The pHash of an image opened from a file (``optout add --image``), decoded by faces' guarded loader.
-
-    The file is read again from its start and decoded there, never by Pillow
-    directly, so a bomb is refused from its header. New callers should use
-    ``faces.images.perceptual_hash(decode_image(body))``.
-    """
-    source = getattr(picture, "fp", None)
-    if source is None:
-        raise ValueError("perceptual_hash needs an image opened from a file and not yet loaded")
-    source.seek(0)
-    return decoded_image_hash(decode_image(source.read()))
 
 
 class ValidatePipeline(ImageStage):
@@ -88,7 +68,7 @@ class ValidatePipeline(ImageStage):
 
         try:
             item.valid, observed = await asyncio.to_thread(validate_and_read)
-        except ImageRejected as rejected:
+        except ImageError as rejected:
             self.drop(item, Outcome.FAILED, Reason("image", rejected.code, rejected.detail))
         item.observation.add(observed)
         return item

@@ -134,7 +134,7 @@ def test_a_smaller_copy_of_a_photo_keeps_its_own_face_box(catalog_crawl: CrawlRe
     by_url = {url: (sha, json.loads(box), width, height) for sha, box, width, height, url in rows}
     full, half = by_url["http://twins.example.com/img/full.jpg"], by_url["http://twins.example.com/img/half.jpg"]
     assert full[0] != half[0]
-    for sha, (top, right, bottom, left), width, height in (full, half):
+    for _sha, (top, right, bottom, left), width, height in (full, half):
         assert 0 <= left < right <= width and 0 <= top < bottom <= height, "the box lies inside its own image"
     assert abs(half[1][1] - full[1][1] / 2) < 0.1 * full[1][1], "the half-size copy has a half-size box"
 
