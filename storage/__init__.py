@@ -3,7 +3,7 @@ decisions), the content-addressed image files, and the writer that fills them
 without stalling the crawl."""
 
 from storage.database import Database
-from storage.errors import DatabaseUnavailableError, SchemaError, StorageError
+from storage.errors import DatabaseUnavailableError, KeyFileError, SchemaError, StorageError, WriterError
 from storage.image_store import ImageStore
 from storage.writer import BackgroundWriter
 
@@ -12,6 +12,8 @@ __all__ = [
     "Database",
     "DatabaseUnavailableError",
     "ImageStore",
+    "KeyFileError",
     "SchemaError",
     "StorageError",
+    "WriterError",
 ]

@@ -50,13 +50,15 @@ def test_an_unreachable_server_gives_a_clear_error() -> None:
 def test_rows_that_cannot_be_written_are_spilled_not_lost(tmp_path: Path) -> None:
     database = Database(f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none?connect_timeout=1")
     spill = tmp_path / "unwritten.jsonl"
-    writer = BackgroundWriter(database, spill)
+    writer = BackgroundWriter(database, spill, retry_delays=(0.01,))
     row = {"id": "d1", "run_id": "r1", "decided_at": datetime(2026, 1, 1, tzinfo=UTC), "kind": "image",
            "outcome": "stored", "url": "http://a/", "final_url": None, "page_url": None, "reasons": [],
            "policy_revision": "x", "jurisdiction": None, "jurisdiction_source": None, "signals": {},
            "matched_rules": [], "effect": "allow", "obligations": {}, "citations": []}
     writer.add("decisions", row)
     writer.close()
-    kept = [json.loads(line) for line in spill.read_text().splitlines()]
+    (kept,) = [json.loads(line) for line in spill.read_text().splitlines()]
     assert writer.spilled_rows == 1
-    assert kept == [{"table": "decisions", "row": {**row, "decided_at": "2026-01-01T00:00:00+00:00"}}]
+    assert kept["table"] == "decisions" and kept["encoded"] == {"decided_at": "datetime"}
+    assert kept["row"] == {**row, "decided_at": "2026-01-01T00:00:00+00:00"}
+    assert kept["error"].startswith("OperationalError: ") and "Connection refused" in kept["error"]
