@@ -13,16 +13,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.connecting import Target, open_engine, redact
+from storage.connecting import Target, open_engine, redact, translated
 from storage.migrating import Schema, upgrade_schema
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 CRAWL_SCHEMA = Schema(MIGRATIONS_DIR, "alembic_version")
-SQLITE_PRAGMAS = (
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA journal_mode=WAL",  # the report can read while a crawl writes
-    "PRAGMA busy_timeout=10000",
-)
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000")
 
 __all__ = ["CRAWL_SCHEMA", "Database", "redact"]
 
@@ -42,6 +38,10 @@ class Database:
     def upgrade(self, revision: str = "head") -> None:
         """Apply every pending migration (up to ``revision``); refuse a schema newer than this code."""
         upgrade_schema(self.engine, self.target, CRAWL_SCHEMA, revision)
+        if self.engine.dialect.name == "sqlite":
+            # WAL lets the report read while a crawl writes; it is kept in the file, so set once it is ours
+            with translated(self.target), self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -19,6 +19,8 @@ def test_upgrade_creates_every_table(tmp_path: Path) -> None:
     database.upgrade()  # idempotent
     tables = set(inspect(database.engine).get_table_names())
     assert {"crawl_runs", "sites", "pages", "image_files", "images", "decisions", "alembic_version"} <= tables
+    with database.engine.connect() as connection:  # so the report can read while a crawl writes
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
 def test_a_schema_newer_than_the_code_is_refused(tmp_path: Path) -> None:
