@@ -114,15 +114,22 @@ def is_damaged_file(error: BaseException) -> bool:
     return any(marker in first_line(error).lower() for marker in DAMAGE_MARKERS)
 
 
+def damaged(target: Target, reason: str) -> DatabaseUnavailableError:
+    """The error for a SQLite file that is not (or no longer) a whole database; the file is never touched."""
+    parsed = target.parsed()
+    file = parsed.database if parsed is not None else target.url
+    return DatabaseUnavailableError(
+        f"{target.what} {file} is not a usable SQLite database ({reason}). faircrawl left the file as it is: if "
+        f"it is the wrong file, fix {target.setting}; if it is damaged, restore it from your backup (or move it "
+        "away to start an empty one)")
+
+
 def unavailable(target: Target, error: SQLAlchemyError) -> DatabaseUnavailableError:
-    """The error to raise when ``target`` cannot be read or written; the file is never touched."""
+    """The error to raise when ``target`` cannot be read or written."""
     reason = first_line(error)
     parsed = target.parsed()
     if parsed is not None and is_sqlite_file(parsed) and is_damaged_file(error):
-        return DatabaseUnavailableError(
-            f"{target.what} {parsed.database} is not a usable SQLite database ({reason}). faircrawl left the file "
-            f"as it is: if it is the wrong file, fix {target.setting}; if it is damaged, restore it from your "
-            "backup (or move it away to start an empty one)")
+        return damaged(target, reason)
     return DatabaseUnavailableError(
         f"cannot open {target.what} {target.shown}: {reason}. Check the URL given with {target.setting}, "
         "and that the server is running")
