@@ -41,31 +41,54 @@ class Schema:
 
 def upgrade_schema(engine: Engine, target: Target, schema: Schema, revision: str = "head") -> None:
     """Bring ``target`` to ``revision``; refuse a newer schema or a database that is not one of ours."""
+    with translated(target), engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Alembic rebuilds a SQLite table to alter it (drop, then rename a copy): with foreign keys on,
+            # dropping it would cascade-delete every row that refers to it. The pragma only works outside a
+            # transaction; the keys are checked before the upgrade commits.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                _upgrade(connection, target, schema, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise SchemaError(f"upgrading {target.what} {target.shown} found {len(broken)} broken "
+                                          f"reference(s) (first in table {broken[0][0]}); the upgrade was rolled "
+                                          "back as far as SQLite allows: keep a copy of the file and report this")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _upgrade(connection: Connection, target: Target, schema: Schema, revision: str) -> None:
     config = schema.config()
     scripts = ScriptDirectory.from_config(config)
     head = scripts.get_current_head()
     known = {script.revision for script in scripts.walk_revisions()}
-    with translated(target), engine.begin() as connection:
-        current = MigrationContext.configure(connection, opts={"version_table": schema.version_table}) \
-            .get_current_revision()
-        config.attributes["connection"] = connection
-        if current is None:
-            tables = set(inspect(connection).get_table_names())
-            adopted = schema.legacy_revision(connection, tables) if schema.legacy_revision else None
-            if adopted is None and tables:
-                raise SchemaError(
-                    f"{target.what} {target.shown} is not a faircrawl {target.what}: it already holds tables "
-                    f"({', '.join(sorted(tables)[:5])}) that faircrawl did not make. Nothing was changed; point "
-                    f"{target.setting} at an empty database of its own")
-            if adopted is not None:
-                command.stamp(config, adopted)
-                current = adopted
-        elif current not in known:
+    current = MigrationContext.configure(connection, opts={"version_table": schema.version_table}) \
+        .get_current_revision()
+    config.attributes["connection"] = connection
+    if current is None:
+        tables = set(inspect(connection).get_table_names())
+        adopted = schema.legacy_revision(connection, tables) if schema.legacy_revision else None
+        if adopted is None and tables:
             raise SchemaError(
-                f"{target.what} {target.shown} has schema revision {current}, unknown to this faircrawl "
-                f"(latest {head}); upgrade faircrawl or use another {target.what}")
-        if current != (head if revision == "head" else revision):
-            command.upgrade(config, revision)
+                f"{target.what} {target.shown} is not a faircrawl {target.what}: it already holds tables "
+                f"({', '.join(sorted(tables)[:5])}) that faircrawl did not make. Nothing was changed; point "
+                f"{target.setting} at an empty database of its own")
+        if adopted is not None:
+            command.stamp(config, adopted)
+            current = adopted
+    elif current not in known:
+        raise SchemaError(
+            f"{target.what} {target.shown} has schema revision {current}, unknown to this faircrawl "
+            f"(latest {head}); upgrade faircrawl or use another {target.what}")
+    if current != (head if revision == "head" else revision):
+        command.upgrade(config, revision)
 
 
 def run_migrations(target_metadata: MetaData | None) -> None:
