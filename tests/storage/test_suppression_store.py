@@ -131,11 +131,12 @@ def test_a_list_damaged_while_open_fails_its_reads_clearly(tmp_path: Path) -> No
         store.add_urls(["http://b.example/"])
 
 
-@pytest.mark.parametrize("command", [["optout", "list"], ["optout", "add", "--url", "http://a.example/me.jpg"]])
-def test_optout_commands_say_the_list_is_damaged_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["optout", "list"], ["optout", "add", "--url", "http://a.example/me.jpg"],
+                                     ["crawl", "http://a.example/", "--db", "sqlite:///{tmp}/faircrawl.db"]])
+def test_commands_say_the_list_is_damaged_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
     path = tmp_path / "suppression.db"
     before = _garbage(path)
-    shown = run_faircrawl(*command, env={"FAIRCRAWL_SUPPRESSION_DB": f"sqlite:///{path}",
+    shown = run_faircrawl(*(part.format(tmp=tmp_path) for part in command), env={"FAIRCRAWL_SUPPRESSION_DB": f"sqlite:///{path}",
                                          "FAIRCRAWL_KEY": Fernet.generate_key().decode()})
     assert shown.returncode == 2 and shown.stderr.startswith("error: ") and "Traceback" not in shown.stderr
     assert str(path) in shown.stderr
