@@ -210,6 +210,7 @@ class SuppressionStore:
         with self._transaction() as connection:
             check = connection.scalar(select(state.c.key_check))
             if check is None:  # a new list, or one made before lists had a key check
+                self._check_key_on_entries(connection)
                 check = self.fernet.encrypt(KEY_CHECK)
                 if connection.scalar(select(func.count()).select_from(state)) == 0:
                     connection.execute(insert(state).values(id=1, revision=0, key_check=check))
@@ -217,6 +218,14 @@ class SuppressionStore:
                     connection.execute(update(state).values(key_check=check))
         if decrypt(self.fernet, check, "the suppression list") != KEY_CHECK:
             raise KeyFileError("the suppression list's key check does not match: this is not its key")
+
+    def _check_key_on_entries(self, connection: Connection) -> None:
+        """A list without a key check may still hold entries: the key must read them before it is trusted."""
+        for column in (templates.c.ciphertext, hashes.c.ciphertext, urls.c.ciphertext, optouts.c.label):
+            token = connection.scalar(select(column).where(column.is_not(None)).limit(1))
+            if token is not None:
+                decrypt(self.fernet, token, "the suppression list's entries")
+                return
 
     def _check_sqlite_file(self) -> None:
         """A damaged SQLite file is refused when the list is opened, not halfway through a crawl (the list is small)."""

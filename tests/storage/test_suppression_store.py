@@ -40,6 +40,8 @@ def _version_and_columns(url: str) -> tuple[str, set[str]]:
 def test_a_list_made_by_earlier_code_is_upgraded_in_place_with_every_entry(list_url: str, version: int) -> None:
     key = Fernet(Fernet.generate_key())
     held = build_legacy_list(list_url, version, key)
+    with pytest.raises(KeyFileError, match="not the key"):  # checked on its entries when it has no key check yet
+        SuppressionStore(list_url, Fernet(Fernet.generate_key()))
 
     store = SuppressionStore(list_url, key)
     entries = {entry.id: entry for entry in store.entries()}
