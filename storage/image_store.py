@@ -3,15 +3,58 @@
 Scrapy's ImagesPipeline re-encodes every JPEG; faircrawl keeps the original
 bytes so the stored file is exactly what the site served (and its sha256 is
 the content's). Files live at ``<root>/<sha[:2]>/<sha[2:4]>/<sha>.<ext>``.
+
+A file is written to a temporary name beside its target and renamed into
+place, so a reader never sees half a file. The temporary name says who is
+writing it (``.incoming-<pid>-<start ticks>-<host tag>-<random>``), so what a
+killed crawl left behind can be removed later without touching a live
+writer's file (:meth:`ImageStore.remove_abandoned_temporaries`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from storage.processes import ProcessIdentity, is_alive, this_process
+
+logger = logging.getLogger(__name__)
+
 EXTENSION_BY_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif"}
+TEMPORARY_PREFIX = ".incoming-"
+#: Temporary files from before they were named by process are removed once this old (a write takes milliseconds).
+UNNAMED_TEMPORARY_MAX_AGE_SECONDS = 3600.0
+
+
+def host_tag(hostname: str) -> str:
+    """A short, filename-safe stand-in for a host name."""
+    return hashlib.sha256(hostname.encode()).hexdigest()[:12]
+
+
+def temporary_prefix(process: ProcessIdentity) -> str:
+    """The name prefix of the temporary files ``process`` writes."""
+    return f"{TEMPORARY_PREFIX}{process.pid}-{process.start_ticks or 0}-{host_tag(process.hostname)}-"
+
+
+@dataclass(frozen=True, slots=True)
+class TemporaryOwner:
+    """Who wrote a temporary file, read back from its name."""
+
+    pid: int
+    start_ticks: int | None
+    host_tag: str
+
+    @classmethod
+    def from_name(cls, name: str) -> TemporaryOwner | None:
+        parts = name.removeprefix(TEMPORARY_PREFIX).split("-")
+        if not name.startswith(TEMPORARY_PREFIX) or len(parts) != 4 or not (parts[0] + parts[1]).isdigit():
+            return None
+        return cls(int(parts[0]), int(parts[1]) or None, parts[2])
 
 
 class ImageStore:
@@ -34,7 +77,7 @@ class ImageStore:
         if target.parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(target.parent)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=temporary_prefix(this_process()))
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(content)
@@ -54,3 +97,28 @@ class ImageStore:
             target.unlink()
             return True
         return False
+
+    def remove_abandoned_temporaries(self, now: float | None = None) -> list[Path]:
+        """Remove temporary files whose writer died on this host; a live writer's, or another host's, stay.
+
+        Unnamed ones (``.incoming-<random>``, from before names said who wrote them) go once they are older
+        than :data:`UNNAMED_TEMPORARY_MAX_AGE_SECONDS`. Returns what was removed.
+        """
+        now = time.time() if now is None else now
+        here = host_tag(this_process().hostname)
+        removed = []
+        for path in self.root.glob(f"*/*/{TEMPORARY_PREFIX}*"):
+            owner = TemporaryOwner.from_name(path.name)
+            if owner is None:
+                try:
+                    abandoned = now - path.stat().st_mtime > UNNAMED_TEMPORARY_MAX_AGE_SECONDS
+                except FileNotFoundError:
+                    continue  # renamed into place meanwhile
+            else:
+                abandoned = owner.host_tag == here and not is_alive(owner.pid, owner.start_ticks)
+            if abandoned:
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        if removed:
+            logger.info("removed %d partial image file(s) left by crawls that died", len(removed))
+        return removed

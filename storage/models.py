@@ -28,7 +28,7 @@ class CrawlRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(16))  # running | finished | interrupted | failed
-    finish_reason: Mapped[str | None] = mapped_column(String(64))
+    finish_reason: Mapped[str | None] = mapped_column(Text)  # Scrapy's reason, or why the run was marked interrupted
     policy_name: Mapped[str] = mapped_column(String(64))
     policy_revision: Mapped[str] = mapped_column(String(64))
     product_token: Mapped[str] = mapped_column(String(64))
@@ -36,6 +36,10 @@ class CrawlRun(Base):
     start_urls: Mapped[list[Any]]
     stats: Mapped[dict[str, Any] | None]
     policy_description: Mapped[str | None] = mapped_column(Text)
+    # the crawling process, so the next command can tell a dead crawl from a live one (storage.runs)
+    pid: Mapped[int | None]
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    process_start_ticks: Mapped[int | None] = mapped_column(BigInteger)  # /proc/<pid>/stat field 22
 
 
 class SiteRecord(Base):

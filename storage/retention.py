@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from storage.database import Database
 from storage.models import AuditEvent, FaceTemplate
@@ -15,7 +15,10 @@ def expire_templates(database: Database, now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     with database.session() as session, session.begin():
         due = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.retention_until <= now))
-        removed = session.execute(delete(FaceTemplate).where(FaceTemplate.retention_until <= now)).rowcount if due else 0
+        removed = 0
+        if due:
+            result = session.execute(delete(FaceTemplate).where(FaceTemplate.retention_until <= now))
+            removed = result.rowcount if isinstance(result, CursorResult) else int(due)
         session.add(AuditEvent(at=now, action="templates.expired",
                                details={"removed": removed, "cutoff": now.isoformat()}))
-    return int(removed or 0)
+    return int(removed)

@@ -6,15 +6,19 @@ biometric or derived data held on the requester's consent, so they live in
 their own database (``var/suppression.db`` by default, FAIRCRAWL_SUPPRESSION_DB),
 encrypted with the key of :mod:`storage.keys`, and are deleted when the
 opt-out is withdrawn; only a tombstone (id, dates, kind) remains. Nothing here
-is ever logged. Its small schema is created in place and versioned by
-``schema_version`` (it does not share the crawl database's migrations, because
-it must be able to live elsewhere).
+is ever logged. Its schema has its own Alembic migrations
+(``storage/suppression_migrations``, version table ``alembic_version_suppression``)
+because it must be able to live apart from the crawl database; a list made
+before that is adopted in place. A damaged or foreign file is refused, never
+recreated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +27,7 @@ import numpy as np
 from cryptography.fernet import Fernet
 from sqlalchemy import (
     Column,
+    Connection,
     DateTime,
     ForeignKey,
     Integer,
@@ -30,22 +35,24 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
+    exists,
     func,
     insert,
+    inspect,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
 from policy.errors import ProbeError
-from storage.errors import DatabaseUnavailableError
+from storage.connecting import Target, damaged, is_sqlite_file, open_engine, translated
+from storage.errors import KeyFileError
 from storage.keys import decrypt
+from storage.migrating import Schema, upgrade_schema
 
 DEFAULT_SUPPRESSION_DB = "sqlite:///var/suppression.db"
-SCHEMA_VERSION = 2  # 2: suppression_state.key_check
+SETTING = "--suppression-db or FAIRCRAWL_SUPPRESSION_DB"
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000")
 
 metadata = MetaData()
 optouts = Table(
@@ -78,11 +85,53 @@ urls = Table(
 state = Table(
     "suppression_state", metadata,
     Column("id", Integer, primary_key=True),
-    Column("schema_version", Integer, nullable=False),
     Column("revision", Integer, nullable=False),  # bumped on every change, so a crawl sees new opt-outs
     Column("key_check", LargeBinary),  # a known value encrypted with the store's key: a wrong key fails at once
 )
 KEY_CHECK = b"faircrawl suppression list"
+LIST_TABLES = frozenset({"optouts", "optout_templates", "optout_hashes", "optout_urls", "suppression_state"})
+
+
+def _legacy_revision(connection: Connection, tables: set[str]) -> str | None:
+    """A list made before Alembic: version 1 had no key check (s0001), version 2 has one (s0002)."""
+    if tables != LIST_TABLES:
+        return None
+    columns = {column["name"] for column in inspect(connection).get_columns("suppression_state")}
+    return "s0002" if "key_check" in columns else "s0001"
+
+
+SUPPRESSION_SCHEMA = Schema(Path(__file__).with_name("suppression_migrations"), "alembic_version_suppression",
+                            _legacy_revision)
+
+
+def suppression_target(url: str) -> Target:
+    """The list as messages name it."""
+    return Target(url, "suppression database", SETTING)
+
+
+def holds_encrypted_data(url: str) -> bool:
+    """Does the list at ``url`` hold anything encrypted (its key check, labels, templates, hashes, URLs)?
+
+    Asking never creates the list; a damaged or unreachable list is a DatabaseUnavailableError.
+    """
+    target = suppression_target(url)
+    parsed = target.parsed()
+    if parsed is not None and is_sqlite_file(parsed) and not Path(str(parsed.database)).exists():
+        return False
+    engine = open_engine(target, SQLITE_PRAGMAS)
+    try:
+        with translated(target), engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            if "suppression_state" in tables and "key_check" in {
+                    column["name"] for column in inspect(connection).get_columns("suppression_state")}:
+                if connection.scalar(select(exists().where(state.c.key_check.is_not(None)))):
+                    return True
+            if "optouts" in tables and connection.scalar(select(exists().where(optouts.c.label.is_not(None)))):
+                return True
+            return any(connection.scalar(select(exists().select_from(table)))
+                       for table in (templates, hashes, urls) if table.name in tables)
+    finally:
+        engine.dispose()
 
 
 def normalise_url(url: str) -> str:
@@ -142,47 +191,67 @@ def probe_templates(photos: list[tuple[str, bytes]]) -> list[np.ndarray]:
 
 
 class SuppressionStore:
+    """The list in its own database; every failure to read it is a StorageError naming the file or URL."""
+
     def __init__(self, url: str, fernet: Fernet) -> None:
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise DatabaseUnavailableError(f"suppression database URL {url!r} is not valid") from None
-        if parsed.drivername.startswith("sqlite") and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(parsed)
+        self.target = suppression_target(url)
+        self.engine = open_engine(self.target, SQLITE_PRAGMAS)
         self.fernet = fernet
         try:
-            metadata.create_all(self.engine)
-            self._upgrade()
-            with self.engine.begin() as connection:
+            self._open()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _open(self) -> None:
+        """Check the file, upgrade the schema, and verify (or, on a new or version-1 list, set) the key check."""
+        self._check_sqlite_file()
+        upgrade_schema(self.engine, self.target, SUPPRESSION_SCHEMA)
+        with self._transaction() as connection:
+            check = connection.scalar(select(state.c.key_check))
+            if check is None:  # a new list, or one made before lists had a key check
+                self._check_key_on_entries(connection)
+                check = self.fernet.encrypt(KEY_CHECK)
                 if connection.scalar(select(func.count()).select_from(state)) == 0:
-                    connection.execute(insert(state).values(id=1, schema_version=SCHEMA_VERSION, revision=0,
-                                                            key_check=fernet.encrypt(KEY_CHECK)))
-                check = connection.scalar(select(state.c.key_check))
-        except OperationalError as error:
-            raise DatabaseUnavailableError(f"cannot open the suppression database: {error.orig}") from None
-        if decrypt(fernet, check, "the suppression list") != KEY_CHECK:
-            raise DatabaseUnavailableError("the suppression list's key check does not match")
+                    connection.execute(insert(state).values(id=1, revision=0, key_check=check))
+                else:
+                    connection.execute(update(state).values(key_check=check))
+        if decrypt(self.fernet, check, "the suppression list") != KEY_CHECK:
+            raise KeyFileError("the suppression list's key check does not match: this is not its key")
 
-    def _upgrade(self) -> None:
-        """Bring an older list's schema up to date in place (version 1 had no key check)."""
-        from sqlalchemy import inspect, text
+    def _check_key_on_entries(self, connection: Connection) -> None:
+        """A list without a key check may still hold entries: the key must read them before it is trusted."""
+        for column in (templates.c.ciphertext, hashes.c.ciphertext, urls.c.ciphertext, optouts.c.label):
+            token = connection.scalar(select(column).where(column.is_not(None)).limit(1))
+            if token is not None:
+                decrypt(self.fernet, token, "the suppression list's entries")
+                return
 
-        columns = {c["name"] for c in inspect(self.engine).get_columns("suppression_state")}
-        if "key_check" not in columns:
-            with self.engine.begin() as connection:
-                connection.execute(text("ALTER TABLE suppression_state ADD COLUMN key_check BLOB"
-                                        if self.engine.dialect.name == "sqlite"
-                                        else "ALTER TABLE suppression_state ADD COLUMN key_check BYTEA"))
-                connection.execute(update(state).values(key_check=self.fernet.encrypt(KEY_CHECK),
-                                                        schema_version=SCHEMA_VERSION))
+    def _check_sqlite_file(self) -> None:
+        """A damaged SQLite file is refused when the list is opened, not halfway through a crawl (the list is small)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self._connection() as connection:
+            problems = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise damaged(self.target, "; ".join(problems[:3]))
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        with translated(self.target), self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with translated(self.target), self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()
 
     # -- changes ------------------------------------------------------------------
 
-    def _new(self, connection, kind: str, label: str | None) -> str:  # type: ignore[no-untyped-def]
+    def _new(self, connection: Connection, kind: str, label: str | None) -> str:
         optout_id = uuid.uuid4().hex
         connection.execute(insert(optouts).values(
             id=optout_id, kind=kind, created_at=datetime.now(UTC),
@@ -195,7 +264,7 @@ class SuppressionStore:
         return self.add_faces(probe_templates(photos), label)
 
     def add_faces(self, encodings: list[np.ndarray], label: str | None = None) -> str:
-        with self.engine.begin() as connection:
+        with self._transaction() as connection:
             optout_id = self._new(connection, "face", label)
             connection.execute(insert(templates), [
                 {"optout_id": optout_id, "ciphertext": self.fernet.encrypt(np.asarray(e, np.float32).tobytes())}
@@ -203,7 +272,7 @@ class SuppressionStore:
         return optout_id
 
     def add_image_hashes(self, perceptual_hashes: list[int], label: str | None = None) -> str:
-        with self.engine.begin() as connection:
+        with self._transaction() as connection:
             optout_id = self._new(connection, "image", label)
             connection.execute(insert(hashes), [
                 {"optout_id": optout_id, "ciphertext": self.fernet.encrypt(value.to_bytes(8, "big"))}
@@ -211,7 +280,7 @@ class SuppressionStore:
         return optout_id
 
     def add_urls(self, url_list: list[str], label: str | None = None) -> str:
-        with self.engine.begin() as connection:
+        with self._transaction() as connection:
             optout_id = self._new(connection, "url", label)
             connection.execute(insert(urls), [
                 {"optout_id": optout_id, "url_sha256": url_digest(u),
@@ -220,7 +289,7 @@ class SuppressionStore:
 
     def withdraw(self, optout_id: str) -> dict[str, int]:
         """Delete everything the entry holds; keep a tombstone. Returns what was removed, per table."""
-        with self.engine.begin() as connection:
+        with self._transaction() as connection:
             row = connection.execute(select(optouts).where(optouts.c.id == optout_id)).first()
             if row is None:
                 raise LookupError(f"no opt-out {optout_id!r}; `faircrawl optout list` shows them")
@@ -234,11 +303,11 @@ class SuppressionStore:
     # -- reading ------------------------------------------------------------------
 
     def revision(self) -> int:
-        with self.engine.connect() as connection:
+        with self._connection() as connection:
             return int(connection.scalar(select(state.c.revision)) or 0)
 
     def entries(self) -> list[OptOutEntry]:
-        with self.engine.connect() as connection:
+        with self._connection() as connection:
             counts: dict[str, int] = {}
             for table in (templates, hashes, urls):
                 for optout_id, count in connection.execute(
@@ -251,7 +320,7 @@ class SuppressionStore:
 
     def load(self) -> SuppressionList:
         """Decrypt the active list for screening (raises a key error rather than screening against nothing)."""
-        with self.engine.connect() as connection:
+        with self._connection() as connection:
             revision = int(connection.scalar(select(state.c.revision)) or 0)
             template_rows = connection.execute(select(templates.c.optout_id, templates.c.ciphertext)).all()
             hash_rows = connection.execute(select(hashes.c.optout_id, hashes.c.ciphertext)).all()

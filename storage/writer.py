@@ -1,116 +1,243 @@
-"""Database writes off the crawl's event loop.
+"""Database writes off the crawl's event loop, losing nothing.
 
 The crawl hands finished rows to :class:`BackgroundWriter`; one thread inserts
-them in batches, in foreign-key order. A batch that cannot be written after a
-few tries is appended to a JSON-lines spill file instead of being dropped, and
-``close()`` reports it, so a database outage never loses a decision.
+them in batches, in foreign-key order. What the database does not take goes
+to a JSON-lines spill file (:mod:`storage.spill`) instead of being dropped:
+
+- a batch that fails for the database's sake (server down, table gone) is
+  retried, then spilled whole;
+- a batch that fails for a row's sake (a duplicate key, a foreign key to a
+  missing decision, a value the column cannot hold) is split in halves until
+  the offending rows are alone: only they are spilled, each with its error;
+- anything unexpected in the thread is caught, its rows spilled, and the
+  thread goes on with the next batch.
+
+Failure contract: :meth:`BackgroundWriter.close` *returns* a :class:`WriterError`
+(it does not raise) when any row was spilled or could not even be spilled, and
+``None`` when every row reached the database; :attr:`BackgroundWriter.failure`
+holds the same while the crawl runs. The message names the spill file, so a
+crawl can end as an error that says where its rows are; :func:`replay_spill`
+writes them once the database is back.
+
+``sites`` rows are upserted on (run, origin), the latest fetch winning (a
+site's files are fetched again when the cache expires during a long crawl);
+``image_files`` rows already present are kept (content stored by an earlier run).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
-from collections import defaultdict
-from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Executable, Table, insert
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from storage.connecting import first_line
 from storage.database import Database
+from storage.errors import WriterError
 from storage.models import Base
+from storage.spill import SpilledRow, append_spill, read_spill
 
 logger = logging.getLogger(__name__)
 
 #: Tables in the order their foreign keys require.
 WRITE_ORDER = ("sites", "decisions", "image_files", "pages", "images", "face_templates", "audit_events")
-#: Tables whose rows may already exist (content stored by an earlier run).
-INSERT_IF_ABSENT = {"image_files"}
+#: Tables whose rows may already exist (content stored by an earlier run): the first one stays.
+INSERT_IF_ABSENT = {"image_files": ("sha256",)}
+#: Tables where a later row replaces an earlier one with the same key.
+UPSERT = {"sites": ("run_id", "origin")}
 
 DEFAULT_BATCH_ROWS = 500
 DEFAULT_FLUSH_SECONDS = 0.25
-WRITE_ATTEMPTS = 3
+DEFAULT_RETRY_DELAYS = (0.2, 0.4)  # seconds before the 2nd and 3rd attempt of a batch the database refused
+
+_RANK = {name: rank for rank, name in enumerate(WRITE_ORDER)}
 
 
 class BackgroundWriter:
-    """Queue rows from any thread; a worker thread writes them in batches."""
+    """Queue rows from any thread; a worker thread writes them in batches (see the module's failure contract)."""
 
-    def __init__(self, database: Database, spill_path: Path) -> None:
+    def __init__(self, database: Database, spill_path: Path, *, batch_rows: int = DEFAULT_BATCH_ROWS,
+                 flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+                 retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS) -> None:
         self.database = database
         self.spill_path = spill_path
-        self.spilled_rows = 0
         self.written_rows = 0
-        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self.spilled_rows = 0
+        #: Rows that could be neither written nor spilled (the spill file was unwritable): kept here, not lost.
+        self.unsaved_rows: list[SpilledRow] = []
+        self._batch_rows = batch_rows
+        self._flush_seconds = flush_seconds
+        self._retry_delays = retry_delays
+        self._first_error: str | None = None
+        self._spill_error: str | None = None
+        self._closed = False
+        self._settled: set[int] = set()  # ids of the current batch's rows already written or spilled
+        self._queue: queue.Queue[SpilledRow | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="faircrawl-db-writer", daemon=True)
         self._thread.start()
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        self._queue.put((table, row))
+        """Queue one row; a table the schema does not have, or a closed writer, is refused at once."""
+        if table not in _RANK:
+            raise WriterError(f"no table {table!r} for the background writer; it writes {', '.join(WRITE_ORDER)}")
+        if self._closed:
+            raise WriterError(f"the background writer for {self.spill_path} is closed; a {table} row came too late")
+        self._queue.put(SpilledRow(table, row))
 
-    def close(self) -> None:
-        """Write everything still queued, then stop the worker."""
-        self._queue.put(None)
+    def close(self) -> WriterError | None:
+        """Write everything still queued, stop the worker, and return the failure (None if every row was written)."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
         self._thread.join()
+        return self.failure
+
+    @property
+    def failure(self) -> WriterError | None:
+        """What went wrong so far, naming the spill file; None while every row has been written."""
+        if not (self.spilled_rows or self.unsaved_rows):
+            return None
+        parts = []
+        if self.spilled_rows:
+            parts.append(f"{self.spilled_rows} row(s) could not be written to {self.database.target.what} "
+                         f"{self.database.target.shown} and were kept in {self.spill_path}")
+        if self.unsaved_rows:
+            parts.append(f"{len(self.unsaved_rows)} row(s) could not be spilled to {self.spill_path} either "
+                         f"({self._spill_error}) and are held in memory only")
+        return WriterError("; ".join(parts) + f". First error: {self._first_error}. Nothing in them is lost: "
+                           "replay the spill file (storage.writer.replay_spill) once the database is writable")
+
+    # -- the worker thread ------------------------------------------------------
 
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            count = 0
-            deadline = time.monotonic() + DEFAULT_FLUSH_SECONDS
-            while count < DEFAULT_BATCH_ROWS:
-                try:
-                    entry = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if entry is None:
-                    stopping = True
-                    break
-                batch[entry[0]].append(entry[1])
-                count += 1
-            if count:
-                self._write(batch)
+            batch, stopping = self._next_batch()
+            if not batch:
+                continue
+            try:
+                self._write(sorted(batch, key=lambda spilled: _RANK[spilled.table]))
+            except Exception as error:  # noqa: BLE001 - a writer bug must not lose the batch or stop the thread
+                unsettled = [spilled for spilled in batch if id(spilled) not in self._settled]
+                logger.exception("background writer failed; spilling %d row(s)", len(unsettled))
+                self._spill(unsettled, error)
+            finally:
+                self._settled.clear()
 
-    def _write(self, batch: dict[str, list[dict[str, Any]]]) -> None:
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+    def _next_batch(self) -> tuple[list[SpilledRow], bool]:
+        batch: list[SpilledRow] = []
+        deadline = time.monotonic() + self._flush_seconds
+        while len(batch) < self._batch_rows:
+            try:
+                entry = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if entry is None:
+                return batch, True
+            batch.append(entry)
+        return batch, False
+
+    def _write(self, rows: list[SpilledRow]) -> None:
+        """Write ``rows`` (in foreign-key order) in one transaction, splitting it around rows the database refuses."""
+        for attempt, delay in enumerate((*self._retry_delays, None), start=1):
             try:
                 with self.database.engine.begin() as connection:
-                    for name in WRITE_ORDER:
-                        if batch.get(name):
-                            connection.execute(self._statement(Base.metadata.tables[name]), batch[name])
-                self.written_rows += sum(len(rows) for rows in batch.values())
+                    for table, group in groupby(rows, key=lambda spilled: spilled.table):
+                        self._insert(connection, Base.metadata.tables[table], [spilled.row for spilled in group])
+                self.written_rows += len(rows)
+                self._settled.update(id(spilled) for spilled in rows)
                 return
-            except Exception as error:  # noqa: BLE001 - any failure: retry, then spill
-                logger.warning("database write failed (attempt %d/%d): %s", attempt, WRITE_ATTEMPTS, error)
-                time.sleep(0.2 * attempt)
-        self._spill(batch)
+            except Exception as error:  # noqa: BLE001 - sorted below: the row's fault, or the database's
+                if _is_row_error(error):
+                    self._split(rows, error)
+                    return
+                logger.warning("database write of %d row(s) failed (attempt %d): %s", len(rows), attempt,
+                               _describe(error))
+                if delay is None:
+                    self._spill(rows, error)
+                    return
+                time.sleep(delay)
 
-    def _statement(self, table: Table):  # type: ignore[no-untyped-def]
-        if table.name not in INSERT_IF_ABSENT:
-            return insert(table)
+    def _split(self, rows: list[SpilledRow], error: Exception) -> None:
+        if len(rows) == 1:
+            logger.warning("a %s row was refused by the database: %s", rows[0].table, _describe(error))
+            self._spill(rows, error)
+            return
+        middle = len(rows) // 2  # each half stays in foreign-key order
+        self._write(rows[:middle])
+        self._write(rows[middle:])
+
+    def _insert(self, connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if table.name in UPSERT:
+            rows = list({tuple(row.get(c) for c in UPSERT[table.name]): row for row in rows}.values())  # latest wins
+        connection.execute(self._statement(table), rows)
+
+    def _statement(self, table: Table) -> Executable:
         dialect = self.database.engine.dialect.name
+        statement: SQLiteInsert | PostgresqlInsert
         if dialect == "sqlite":
-            return sqlite_insert(table).on_conflict_do_nothing()
-        if dialect == "postgresql":
-            return postgresql_insert(table).on_conflict_do_nothing()
+            statement = sqlite_insert(table)
+        elif dialect == "postgresql":
+            statement = postgresql_insert(table)
+        else:
+            return insert(table)
+        if table.name in INSERT_IF_ABSENT:
+            return statement.on_conflict_do_nothing(index_elements=list(INSERT_IF_ABSENT[table.name]))
+        if table.name in UPSERT:
+            keys = UPSERT[table.name]
+            replaced = {c.name: statement.excluded[c.name] for c in table.columns
+                        if c.name not in keys and not c.primary_key}
+            return statement.on_conflict_do_update(index_elements=list(keys), set_=replaced)
         return insert(table)
 
-    def _spill(self, batch: dict[str, list[dict[str, Any]]]) -> None:
-        self.spill_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.spill_path.open("a", encoding="utf-8") as spill:
-            for name in WRITE_ORDER:
-                for row in batch.get(name, []):
-                    spill.write(json.dumps({"table": name, "row": row}, default=_json_default) + "\n")
-                    self.spilled_rows += 1
-        logger.error("database unavailable: %d rows kept in %s", self.spilled_rows, self.spill_path)
+    def _spill(self, rows: list[SpilledRow], error: BaseException) -> None:
+        reason = _describe(error)
+        self._first_error = self._first_error or reason
+        described = [SpilledRow(spilled.table, spilled.row, reason) for spilled in rows]
+        self._settled.update(id(spilled) for spilled in rows)
+        try:
+            self.spilled_rows += append_spill(self.spill_path, described)
+        except Exception as spill_error:  # noqa: BLE001 - an unwritable spill file: keep the rows in memory
+            self._spill_error = f"{type(spill_error).__name__}: {spill_error}"
+            self.unsaved_rows.extend(described)
+            logger.error("%d row(s) could not be spilled to %s (%s); held in memory", len(rows), self.spill_path,
+                         self._spill_error)
+            return
+        logger.error("%d row(s) kept in %s (%s)", len(rows), self.spill_path, reason)
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+def _is_row_error(error: Exception) -> bool:
+    """Did the database refuse a row (so splitting the batch helps), rather than the whole write?"""
+    if isinstance(error, IntegrityError | DataError):
+        return True
+    # a value the driver could not even bind (e.g. not JSON): raised before the database saw anything
+    return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
+
+
+def _describe(error: BaseException) -> str:
+    """The error's kind and the driver's first line: never the statement's parameters."""
+    return f"{type(error).__name__}: {first_line(error)}"
+
+
+def replay_spill(database: Database, spill_path: Path, leftover_path: Path | None = None) -> WriterError | None:
+    """Write a spill file's rows to ``database``; what it still refuses goes to ``leftover_path``.
+
+    Returns the writer's failure as :meth:`BackgroundWriter.close` does. The spill file itself is left in place:
+    remove it once this returns None.
+    """
+    leftover = leftover_path or spill_path.with_name(f"{spill_path.stem}.leftover{spill_path.suffix}")
+    writer = BackgroundWriter(database, leftover)
+    for spilled in read_spill(spill_path):
+        writer.add(spilled.table, spilled.row)
+    return writer.close()
+

@@ -1,0 +1,48 @@
+"""Partial image files: removed when their writer died on this host, kept while it lives or runs elsewhere.
+
+Issue 7, defect 19 (c).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from storage import ImageStore
+from storage.image_store import UNNAMED_TEMPORARY_MAX_AGE_SECONDS, temporary_prefix
+from storage.processes import ProcessIdentity, this_process
+
+
+def _partial(store: Path, name: str, age_seconds: float = 0) -> Path:
+    folder = store / "ab" / "cd"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"half")
+    when = time.time() - age_seconds
+    os.utime(path, (when, when))
+    return path
+
+
+def test_only_temporaries_of_dead_writers_on_this_host_are_removed(tmp_path: Path) -> None:
+    me = this_process()
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead = ProcessIdentity(finished.pid, me.hostname, 1)
+    elsewhere = ProcessIdentity(finished.pid, "another-host", 1)
+    reused = ProcessIdentity(me.pid, me.hostname, (me.start_ticks or 0) + 1)  # same pid, another start time
+    paths = {
+        "dead": _partial(tmp_path, f"{temporary_prefix(dead)}a1"),
+        "reused": _partial(tmp_path, f"{temporary_prefix(reused)}b2"),
+        "live": _partial(tmp_path, f"{temporary_prefix(me)}c3"),
+        "elsewhere": _partial(tmp_path, f"{temporary_prefix(elsewhere)}d4"),
+        "unnamed-old": _partial(tmp_path, ".incoming-x1y2z3", UNNAMED_TEMPORARY_MAX_AGE_SECONDS + 60),
+        "unnamed-recent": _partial(tmp_path, ".incoming-q9w8e7"),
+        "image": _partial(tmp_path, "abcd" + "0" * 60 + ".jpg", 10 * UNNAMED_TEMPORARY_MAX_AGE_SECONDS),
+    }
+
+    removed = ImageStore(tmp_path).remove_abandoned_temporaries()
+
+    assert sorted(removed) == sorted([paths["dead"], paths["reused"], paths["unnamed-old"]])
+    assert {name for name, path in paths.items() if path.exists()} == {"live", "elsewhere", "unnamed-recent", "image"}
