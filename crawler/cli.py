@@ -53,6 +53,10 @@ def crawl_settings(**overrides: Any) -> Settings:
     return settings
 
 
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
 def _check_start_urls(urls: tuple[str, ...] | list[str], what: str = "start URL") -> list[str]:
     from crawler.spiders.site import parsed_http_url
 
@@ -115,6 +119,8 @@ def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, 
         raise StorageError(outcome["report_error"])
     if outcome["report_path"]:
         click.echo(f"report written to {outcome['report_path']}")
+    if outcome["status"] == "failed":
+        click.echo(f"error: the crawl failed: {outcome['finish_reason']}", err=True)
     if outcome["status"] != "finished":
         sys.exit(1)
 
@@ -126,10 +132,10 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
               concurrency: int | None = None, verbose: int = 0,
               budgets: dict[str, int | None] | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
-    from crawler.recording import create_run, finish_run
     from crawler.report import build_report, format_summary
     from crawler.startup import check_report_path, load_crawl_policy, preflight
     from storage.retention import expire_templates
+    from storage.runs import create_run, finish_run
 
     start_urls = _check_start_urls(urls)
     if testsites:
@@ -157,7 +163,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         raise PolicyError(f"{error}\nnothing was crawled; `faircrawl policy lint` shows every problem") from None
     if loaded.pack.requires_testsites:
         _check_testsites_only(loaded.pack.name, testsites, start_urls)
-    database = preflight(settings).database
+    database = preflight(settings, notify=_notify).database
     assert database is not None
     run_id = uuid.uuid4().hex
     expired = expire_templates(database)
@@ -170,6 +176,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     status, finish_reason, _ = _run_scrapy(start_urls, settings)
     finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
     report = build_report(database, run_id)
+    status, finish_reason = report["run"]["status"], report["run"]["finish_reason"]  # as the run recorded it
     report_error = None
     if report_path:
         try:
@@ -230,7 +237,7 @@ def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bo
     from crawler.report import build_report, format_summary, latest_run_id, list_runs
     from crawler.startup import open_database
 
-    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"))
+    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"), notify=_notify)
     if list_runs_flag:
         for run in list_runs(database):
             click.echo(f"{run['id']}  {run['started_at']}  {run['status']:<11} {', '.join(run['start_urls'][:3])}")
@@ -264,7 +271,7 @@ def demo(db: str | None, store: str | None, report_path: str) -> None:
     check_settings(settings)
     check_report_path(Path(report_path))
     db_url = setting(settings, "FAIRCRAWL_DB")
-    open_database(db_url).dispose()  # a clear error now rather than inside a crawl
+    open_database(db_url, notify=_notify).dispose()  # a clear error now rather than inside a crawl
     outcome = run_demo(db_url, setting(settings, "FAIRCRAWL_STORE"), Path(report_path))
     click.echo("")
     click.echo(format_comparison(outcome["comparison"]))
@@ -572,7 +579,7 @@ def maintenance_expire(db: str | None) -> None:
     from crawler.startup import open_database
     from storage.retention import expire_templates
 
-    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"))
+    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"), notify=_notify)
     removed = expire_templates(database)
     click.echo(f"{removed} face template(s) past retention deleted (audit event recorded)")
 

@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 
 from crawler.settings import setting
 from faces.compare import DEFAULT_MATCH_THRESHOLD, best_match
-from storage.keys import load_key
 from storage.suppression import SuppressionList, SuppressionStore, url_digest
 
 DEFAULT_PHASH_DISTANCE = 8  # of 64 bits: resized or recompressed copies measure 0-4 here
@@ -99,10 +98,12 @@ def open_suppression_store(settings: Any) -> SuppressionStore:
     A dry run (`policy explain`) must not create anything: with no list on disk yet it screens against an
     empty one in memory.
     """
+    from crawler.startup import crawl_key
+
     url = setting(settings, "FAIRCRAWL_SUPPRESSION_DB")
     if settings.getbool("FAIRCRAWL_DRY_RUN") and not suppression_list_exists(url):
         return SuppressionStore("sqlite://", Fernet(Fernet.generate_key()))
-    return SuppressionStore(url, load_key())
+    return SuppressionStore(url, crawl_key(settings))
 
 
 def suppression_list_exists(url: str) -> bool:

@@ -23,7 +23,7 @@ from policy.engine import Decision
 from policy.jurisdiction import Jurisdiction
 from policy.observe import Observation, SiteFiles
 from storage import BackgroundWriter, Database, ImageStore
-from storage.models import CrawlRun
+from storage.runs import RunStatus, create_run, finish_run
 
 DECIDED_META = "faircrawl_decided"  # a decision was already recorded for it
 KIND_META = "faircrawl_kind"
@@ -33,7 +33,7 @@ JURISDICTION_META = "faircrawl_jurisdiction"  # policy.jurisdiction.Jurisdiction
 PAGE_FACTS_META = "faircrawl_page_facts"  # policy.observe.PageFacts of the embedding page
 FETCH_DECISION_META = "faircrawl_fetch_decision"  # the policy decision that let the request go
 FETCHED_AT_META = "faircrawl_fetched_at"  # when the response arrived
-__all__ = ["CrawlRecorder", "Recording", "create_run", "finish_run", "now", "original_url", "recorder_for"]
+__all__ = ["CrawlRecorder", "Recording", "now", "original_url", "recorder_for"]
 
 
 logger = logging.getLogger(__name__)
@@ -84,8 +84,11 @@ class CrawlRecorder:
                        self.testsites, list(getattr(spider, "start_urls", [])), self.policy_description)
 
     def _closed(self, spider: Any, reason: str) -> None:
-        self.writer.close()
-        status = "finished" if reason == "finished" else "interrupted"
+        failure = self.writer.close()
+        status = RunStatus.FINISHED if reason == "finished" else RunStatus.INTERRUPTED
+        if failure is not None:  # rows the database did not take: kept in the spill file, and the run failed
+            logger.error("%s", failure)
+            status, reason = RunStatus.FAILED, str(failure)
         stats = {f"{kind}/{outcome}": n for (kind, outcome), n in sorted(self.counts.items())}
         scrapy_stats = self.crawler.stats
         if scrapy_stats is not None:
@@ -211,26 +214,3 @@ def recorder_for(crawler: Crawler) -> CrawlRecorder:
     from crawler.policy_runtime import per_crawler
 
     return per_crawler(crawler, "_faircrawl_recorder", CrawlRecorder)
-
-
-def create_run(database: Database, run_id: str, policy_name: str, policy_revision: str, product_token: str,
-               testsites: bool, start_urls: list[str], policy_description: str = "") -> None:
-    with database.session() as session, session.begin():
-        session.add(CrawlRun(
-            id=run_id, started_at=now(), status="running", policy_name=policy_name,
-            policy_revision=policy_revision, product_token=product_token,
-            testsites=testsites, start_urls=start_urls, policy_description=policy_description,
-        ))
-
-
-def finish_run(database: Database, run_id: str, status: str, reason: str, stats: dict[str, Any] | None,
-               only_if_running: bool = False) -> None:
-    with database.session() as session, session.begin():
-        run = session.get(CrawlRun, run_id)
-        if run is not None and not (only_if_running and run.status != "running"):
-            run.finished_at = now()
-            run.status = status
-            run.finish_reason = reason
-            run.stats = stats if stats is not None else run.stats
-
-

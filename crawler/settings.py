@@ -110,6 +110,9 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_IMAGE_MAX_PIXELS", int, DEFAULT_MAX_PIXELS,
             "Images with more pixels are refused from their header, before decoding (image.too_many_pixels).",
             minimum=1, maximum=PILLOW_MAX_IMAGE_PIXELS, why="Pillow's own decompression-bomb limit is the ceiling"),
+    Setting("FAIRCRAWL_KEY_FILE", str, "var/faircrawl.key",
+            "The key file (Fernet, mode 0600) for opt-out data and persisted templates; FAIRCRAWL_KEY holds a key "
+            "itself instead.", pattern=r".+", why="a file path"),
     Setting("FAIRCRAWL_MATCH_THRESHOLD", float, 0.6,
             "Two face encodings closer than this are the same person (opt-outs, deletions).",
             minimum=0.6, maximum=1.0,

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
 from crawler.settings import check_settings, setting
 from policy.errors import StorageError, UsageError
 from policy.packs import LoadedPolicy, load_policy
-from storage import Database
+from storage import Database, ImageStore
+from storage.key_guard import load_key_for
+from storage.runs import reap_dead_runs
 
 
 @dataclass(slots=True)
@@ -43,11 +48,25 @@ def load_crawl_policy(settings: Any) -> LoadedPolicy:
                        sites, terms)
 
 
-def open_database(url: str) -> Database:
-    """The crawl database, migrated to the current schema (StorageError with what to do otherwise)."""
+def open_database(url: str, store: Path | None = None, notify: Callable[[str], None] | None = None) -> Database:
+    """The crawl database, migrated to the current schema (StorageError with what to do otherwise).
+
+    Runs left ``running`` by a crawl process that died (SIGKILL, power loss) are marked ``interrupted``
+    with what they decided, and its partial files in ``store`` are removed; ``notify`` hears of each.
+    """
     database = Database(url)
     database.upgrade()
+    for reaped in reap_dead_runs(database, ImageStore(store) if store is not None else None):
+        if notify is not None:
+            notify(f"run {reaped.run_id} was left running by a crawl that died; marked interrupted "
+                   f"({reaped.finish_reason})")
     return database
+
+
+def crawl_key(settings: Any, database: Database | None = None) -> Fernet:
+    """The key for the suppression list and persisted templates; a new one only while nothing is encrypted."""
+    return load_key_for(database=database, suppression_url=setting(settings, "FAIRCRAWL_SUPPRESSION_DB"),
+                        key_file=Path(setting(settings, "FAIRCRAWL_KEY_FILE")))
 
 
 def check_writable_folder(folder: Path, what: str) -> None:
@@ -76,7 +95,7 @@ def check_report_path(path: Path) -> None:
         raise UsageError(f"--report {path} cannot be written (permission denied); choose another path")
 
 
-def preflight(settings: Any, *, dry_run: bool = False) -> Preflight:
+def preflight(settings: Any, *, dry_run: bool = False, notify: Callable[[str], None] | None = None) -> Preflight:
     """Everything a crawl needs, checked; raises FaircrawlError naming the first problem."""
     from crawler.optouts import open_suppression_store
 
@@ -84,7 +103,9 @@ def preflight(settings: Any, *, dry_run: bool = False) -> Preflight:
     policy = load_crawl_policy(settings)
     database = None
     if not dry_run:
-        database = open_database(setting(settings, "FAIRCRAWL_DB"))
-        check_writable_folder(Path(setting(settings, "FAIRCRAWL_STORE")), "image store")
+        store = Path(setting(settings, "FAIRCRAWL_STORE"))
+        database = open_database(setting(settings, "FAIRCRAWL_DB"), store, notify)
+        check_writable_folder(store, "image store")
+        crawl_key(settings, database)  # made now if nothing is encrypted yet; refused if it went missing
     open_suppression_store(settings).dispose()  # a wrong key or an unreadable list stops the crawl here
     return Preflight(policy, database)

@@ -44,7 +44,7 @@ from sqlalchemy import (
     update,
 )
 
-from policy.errors import ProbeError
+from policy.errors import ImageError, ProbeError
 from storage.connecting import Target, damaged, is_sqlite_file, open_engine, translated
 from storage.errors import KeyFileError
 from storage.keys import decrypt
@@ -173,16 +173,17 @@ class SuppressionList:
 
 def probe_templates(photos: list[tuple[str, bytes]]) -> list[np.ndarray]:
     """One template per probe photo, each of which must show exactly one face; the photos are not kept."""
-    from PIL import UnidentifiedImageError
-
     from faces.encode import analyse_faces
 
     found = []
     for name, content in photos:
         try:
             analysis = analyse_faces(content)
-        except (UnidentifiedImageError, OSError, ValueError) as error:
-            raise ProbeError(f"{name}: not a readable image ({error})") from None
+        except ImageError as error:
+            raise ProbeError(f"{name}: not a usable image ({error.detail})") from error  # the cause keeps its code
+        if not analysis.detection.complete:
+            raise ProbeError(f"{name}: the photo is too large to search for every face; use a smaller photo of the "
+                             "person alone")
         if analysis.count != 1:
             raise ProbeError(f"{name}: a probe photo must show exactly one face; found {analysis.count}. "
                              "Use a photo of the person alone, facing the camera")

@@ -24,10 +24,10 @@ from crawler.pipelines.screen import blocked_reason
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.recording import now, recorder_for
+from crawler.startup import crawl_key
 from faces import LANDMARK_MODEL
 from policy import Outcome, Reason
 from storage import ImageStore
-from storage.keys import load_key
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class StorePipeline(ImageStage):
 
     def _persist_templates(self, item: FetchedImage, decision_id: str, obligations: dict[str, Any]) -> None:
         if self._fernet is None:
-            self._fernet = load_key()
+            self._fernet = crawl_key(self.crawler.settings)
         recorder = recorder_for(self.crawler)
         template_decision = item.template_decision
         allowed_by = list(template_decision.deciding_rules) if template_decision else []

@@ -168,6 +168,6 @@ def test_the_key_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> N
     from storage.keys import load_key
 
     key_file = tmp_path / "var" / "faircrawl.key"
-    load_key(key_file, environ={})
+    load_key(key_file, environ={}, create_if_missing=True)
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert load_key(key_file, environ={}).decrypt(load_key(key_file, environ={}).encrypt(b"x")) == b"x"  # reused

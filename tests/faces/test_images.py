@@ -32,7 +32,7 @@ resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 from crawler.pipelines.validate import validate_image
 from faces.encode import analyse_faces
 from faces.images import decode_image, rgb_pixels
-from policy.errors import ImageError
+from policy.errors import ImageError, ProbeError
 from storage.suppression import probe_templates
 from crawler.testsites.images import landscape
 analyse_faces(landscape(1))  # models loaded, allocator warm
@@ -54,6 +54,8 @@ for path in sys.argv[1:]:
             outcome = "decoded"
         except ImageError as error:
             outcome = error.code
+        except ProbeError as error:  # a probe photo that is not a usable image names the image's reason
+            outcome = error.__cause__.code
         results[Path(path).stem + "/" + entry] = [outcome, time.perf_counter() - started]
 growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
 print(json.dumps({"results": results, "rss_growth_mb": growth / 1024}))
