@@ -118,6 +118,15 @@ class SiteRegistry:
                                              str(item.get("note", "")), line))
         return cls(entries, tuple(str(p) for p in paths))
 
+    @classmethod
+    def read(cls, paths: list[Path]) -> tuple[SiteRegistry, list["LintIssue"]]:
+        from policy.issues import LintIssue
+        from policy.loading import PolicyFileError
+        try:
+            return cls.load(paths), []
+        except PolicyFileError as error:
+            return cls(), [LintIssue.from_error(error)]
+
     def lookup(self, host: str) -> RegistryEntry | None:
         host = host.lower().strip(".")
         for entry in self.entries:

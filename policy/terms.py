@@ -61,6 +61,15 @@ class TermsRegistry:
                 entries.append(_entry(path, lines.get(("terms", index), 1), item))
         return cls(entries)
 
+    @classmethod
+    def read(cls, paths: list[Path]) -> tuple[TermsRegistry, list["LintIssue"]]:
+        from policy.issues import LintIssue
+        from policy.loading import PolicyFileError
+        try:
+            return cls.load(paths), []
+        except PolicyFileError as error:
+            return cls(), [LintIssue.from_error(error)]
+
     def lookup(self, url: str) -> TermsEntry | None:
         host = (urlsplit(url).hostname or "").lower()
         for entry in self.entries:
