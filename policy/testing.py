@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from policy.engine import Decision, PolicyContext
-from policy.jurisdiction import UNKNOWN, is_known_code
 from policy.issues import LintIssue
+from policy.jurisdiction import UNKNOWN, is_known_code
 from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
 from policy.packs import RulePack
 from policy.schemas import RULES_DIR, load_schema, schema_issues

@@ -6,7 +6,10 @@ exactly the files that decide, and the site and terms registries report their ow
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +19,8 @@ from policy.jurisdiction import SiteRegistry
 from policy.loading import PolicyError, PolicyFileError
 from policy.packs import REGISTRY_DIR, RULES_DIR, SHIPPED_PACKS, LintIssue, load_policy, read_pack
 from policy.terms import TermsRegistry
+
+PROJECT_DIR = RULES_DIR.parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -602,3 +607,85 @@ def test_load_policy_refuses_a_broken_registry_by_file_and_line(tmp_path: Path) 
 def test_the_shipped_registries_load() -> None:
     assert isinstance(SiteRegistry.load([REGISTRY_DIR / "sites.yaml"]), SiteRegistry)
     assert isinstance(TermsRegistry.load([REGISTRY_DIR / "terms.yaml"]), TermsRegistry)
+
+
+# -- pack.yaml ---------------------------------------------------------------------------------
+
+SOUND_RULE = """\
+rules:
+  - id: collect
+    description: d
+    when: {purpose: collect_image}
+    effect: allow
+    citations: ["Act 1"]
+"""
+
+# (a line of pack.yaml after "name: p", the message, the hint)
+BROKEN_PACK_YAML = [
+    pytest.param('ignores_opt_outs: "false"', "'false' is not of type 'boolean'", "write true or false without quotes",
+                 id="quoted-false-is-not-a-boolean"),
+    pytest.param("requires_testsites: 0", "0 is not of type 'boolean'", "expected boolean", id="zero-is-not-false"),
+    pytest.param("follows_nofollow_links: yes please", "'yes please' is not of type 'boolean'", "expected boolean",
+                 id="words-are-not-booleans"),
+    pytest.param("ignore_opt_outs: true", "unknown field 'ignore_opt_outs'", "did you mean 'ignores_opt_outs'?",
+                 id="unknown-field-with-did-you-mean"),
+    pytest.param("description: [a, b]", "['a', 'b'] is not of type 'string'", "expected string", id="description-list"),
+]
+
+
+def pack_folder(tmp_path: Path, pack_yaml: str) -> tuple[Path, Path]:
+    pack = tmp_path / "pack"
+    write(pack / "rules.yaml", SOUND_RULE)
+    return pack, write(pack / "pack.yaml", pack_yaml)
+
+
+@pytest.mark.parametrize(("line_text", "message", "hint"), BROKEN_PACK_YAML)
+def test_a_broken_pack_yaml_is_an_error_naming_file_and_line(tmp_path: Path, line_text: str, message: str,
+                                                            hint: str) -> None:
+    pack, pack_yaml = pack_folder(tmp_path, f"name: p\n{line_text}\n")
+
+    read = read_pack(pack)
+    error = only_error(read.issues)
+
+    assert (error.path, error.line, error.message) == (str(pack_yaml), 2, message)
+    assert hint in error.hint
+    assert read.ignores_opt_outs is False and read.follows_nofollow_links is False
+    with pytest.raises(PolicyError, match=rf"{pack_yaml}:2: error: "):
+        load_policy(pack)
+
+
+@pytest.mark.parametrize(("pack_yaml", "line", "message"), [
+    pytest.param("- name: p\n", 1, "is not of type 'object'", id="a-list-not-a-mapping"),
+    pytest.param("name: ../../etc\n", 1, "does not match", id="a-name-that-is-a-path"),
+    pytest.param("name: p\nname: q\n", 2, "duplicate key 'name'", id="duplicate-key"),
+])
+def test_a_pack_yaml_of_the_wrong_shape_is_an_error(tmp_path: Path, pack_yaml: str, line: int, message: str) -> None:
+    pack, path = pack_folder(tmp_path, pack_yaml)
+
+    error = only_error(read_pack(pack).issues)
+
+    assert (error.path, error.line) == (str(path), line)
+    assert message in error.message
+
+
+def test_pack_yaml_switches_are_read_when_they_are_booleans(tmp_path: Path) -> None:
+    pack, _ = pack_folder(tmp_path, "name: demo\ndescription: d\nrequires_testsites: true\n"
+                                    "follows_nofollow_links: true\nignores_opt_outs: false\n")
+
+    read = read_pack(pack)
+
+    assert read.errors == []
+    assert (read.name, read.requires_testsites, read.follows_nofollow_links, read.ignores_opt_outs) == (
+        "demo", True, True, False)
+
+
+def test_lint_shows_pack_yaml_errors(tmp_path: Path) -> None:
+    pack, pack_yaml = pack_folder(tmp_path, 'name: p\nignores_opt_outs: "false"\n')
+
+    process = subprocess.run([sys.executable, "-m", "crawler.cli", "policy", "lint", str(pack)],
+                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+
+    assert process.returncode == 1, process.stdout + process.stderr
+    assert f"{pack_yaml}:2: error: 'false' is not of type 'boolean'" in process.stdout
+    assert "Traceback" not in process.stderr
