@@ -29,7 +29,7 @@ SHIPPED_PACKS = ("lawful", "unlawful-demo")
 DEFAULT_PACK = "lawful"
 
 __all__ = ["DEFAULT_PACK", "REGISTRY_DIR", "RULES_DIR", "SHIPPED_PACKS", "LintIssue", "LoadedPolicy", "PackMeta",
-           "RulePack", "load_policy", "read_pack", "resolve_pack"]
+           "RulePack", "lint_registries", "load_policy", "read_pack", "resolve_pack"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,11 @@ def load_policy(name_or_path: str | Path = DEFAULT_PACK, extra_rule_files: list[
         raise PolicyError("\n".join(problems))
     files = [*([pack.meta_file] if pack.meta_file else []), *pack.rule_files, *sites_paths, *terms_paths]
     return LoadedPolicy(pack, sites, terms, f"{pack.name}@{_fingerprint(files)}", pack.engine())
+
+
+def lint_registries(site_registries: list[Path], terms_registries: list[Path]) -> list[LintIssue]:
+    """Every problem of the site and terms registries, for `policy lint`."""
+    return [*SiteRegistry.read(site_registries)[1], *TermsRegistry.read(terms_registries)[1]]
 
 
 def _fingerprint(paths: list[Path]) -> str:

@@ -11,10 +11,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
+from policy.issues import MAX_ISSUES_SHOWN_PER_FILE
 from policy.jurisdiction import SiteRegistry
 from policy.loading import PolicyError, PolicyFileError
 from policy.packs import REGISTRY_DIR, RULES_DIR, SHIPPED_PACKS, LintIssue, load_policy, read_pack
@@ -689,3 +691,54 @@ def test_lint_shows_pack_yaml_errors(tmp_path: Path) -> None:
     assert process.returncode == 1, process.stdout + process.stderr
     assert f"{pack_yaml}:2: error: 'false' is not of type 'boolean'" in process.stdout
     assert "Traceback" not in process.stderr
+
+
+# -- many rules --------------------------------------------------------------------------------
+
+
+def many_rules_pack(tmp_path: Path, denies: int, allows: int) -> Path:
+    deny = "  - {{id: deny-{0}, description: d, when: {{purpose: collect_image, jurisdiction: EU}}, effect: deny, " \
+           "citations: [x]}}\n"
+    allow = "  - {{id: allow-{0}, description: d, when: {{purpose: collect_image, jurisdiction: [FR, DE]}}, " \
+            "effect: allow, citations: [x], obligations: {{retention_days: {0}}}}}\n"
+    text = "rules:\n" + "".join(deny.format(i) for i in range(denies)) + "".join(allow.format(i) for i in range(allows))
+    return write(tmp_path / "pack" / "rules.yaml", text).parent
+
+
+def test_thousands_of_shadowed_allows_lint_fast_with_one_error_each(tmp_path: Path) -> None:
+    pack = many_rules_pack(tmp_path, 2000, 2000)
+
+    started = time.monotonic()
+    read = read_pack(pack)
+    elapsed = time.monotonic() - started
+
+    shadowed = [i for i in read.errors if "can never take effect" in i.message]
+    assert len(read.rules) == 4000
+    assert elapsed < 2.0, f"lint took {elapsed:.1f} s"
+    assert sorted(i.rule_id or "" for i in shadowed) == sorted(f"allow-{i}" for i in range(2000))
+    assert all("deny rule 'deny-0'" in i.message and "1999 other unconditional deny rule(s)" in i.message
+               for i in shadowed)
+
+
+def test_lint_output_is_capped_per_file(tmp_path: Path) -> None:
+    pack = many_rules_pack(tmp_path, 300, 300)
+
+    process = subprocess.run([sys.executable, "-m", "crawler.cli", "policy", "lint", str(pack)],
+                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+
+    issues = len(read_pack(pack).issues)
+    assert process.returncode == 1
+    assert process.stdout.count(": error: ") + process.stdout.count(": warning: ") == MAX_ISSUES_SHOWN_PER_FILE
+    assert f"{pack / 'rules.yaml'}: ... and {issues - MAX_ISSUES_SHOWN_PER_FILE} more" in process.stdout
+    assert f"{len(read_pack(pack).errors)} errors" in process.stdout
+
+
+def test_load_policy_lists_a_capped_number_of_errors(tmp_path: Path) -> None:
+    pack = many_rules_pack(tmp_path, 300, 300)
+
+    with pytest.raises(PolicyError) as raised:
+        load_policy(pack)
+
+    assert str(raised.value).count(": error: ") == MAX_ISSUES_SHOWN_PER_FILE
+    assert "... and 250 more" in str(raised.value)
