@@ -91,6 +91,11 @@ class RobotsVerdict:
     explanation: str
 
 
+#: What a failed robots.txt check reads as (policy.observe): complete disallow, as for an unreachable file.
+PROTECTIVE_VERDICT = RobotsVerdict(False, RobotsAvailability.UNREACHABLE, None, (),
+                                   "robots.txt could not be checked (the reader failed): complete disallow assumed")
+
+
 @dataclass(slots=True)
 class RobotsTxt:
     """A parsed robots.txt (or the stand-in for an unavailable/unreachable one)."""

@@ -73,6 +73,13 @@ class ContentSignals:
         return dict(self.all_values)
 
 
+#: What a failed aipref reader reads as (policy.observe): train-ai=n and ai-train=no, search too.
+PROTECTIVE = UsagePreferences(Preference.DISALLOWED, Preference.DISALLOWED, ((TRAIN_AI, "n"), (SEARCH, "n")),
+                              source="reader failure", notes=("the usage preferences could not be read: n assumed",))
+PROTECTIVE_SIGNALS = ContentSignals(Preference.DISALLOWED, Preference.DISALLOWED, Preference.DISALLOWED,
+                                    (("search", "n"), ("ai-input", "n"), ("ai-train", "n")), source="reader failure")
+
+
 # -- Content-Usage values --------------------------------------------------------
 
 

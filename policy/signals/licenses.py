@@ -16,13 +16,15 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from policy.vocabulary import CC_LICENCE_ELEMENTS, CC_LICENCE_VERSIONS, LICENCE_UNKNOWN
+
 SOURCE_REL = "rel-license"
 SOURCE_SCHEMA_ORG = "schema.org"
 SOURCE_MICRODATA = "microdata"
 SOURCE_XMP = "xmp"
 RELATION_LICENSE = "license"
 RELATION_ACQUIRE = "acquire-license-page"
-KIND_UNKNOWN = "unknown"
+KIND_UNKNOWN = LICENCE_UNKNOWN
 
 #: JSON-LD nesting deeper than this is not walked (hostile pages).
 MAX_JSON_LD_DEPTH = 64
@@ -30,8 +32,8 @@ MAX_JSON_LD_DEPTH = 64
 _CC_HOST = re.compile(r"^(?:www\.)?creativecommons\.org$", re.IGNORECASE)
 _SUFFIX = r"(?:/(?:deed|legalcode)(?:\.[a-z]{2,3}(?:[-_][a-z0-9]{2,4})?)?(?:\.txt)?)?/?"
 _CC_LICENSE_PATH = re.compile(
-    r"^/licenses/(?P<code>by|by-sa|by-nd|by-nc|by-nc-sa|by-nc-nd|by-nd-nc)"
-    r"/(?P<version>1\.0|2\.0|2\.5|3\.0|4\.0)"
+    r"^/licenses/(?P<code>" + "|".join(map(re.escape, (*CC_LICENCE_ELEMENTS, "by-nd-nc"))) + ")"
+    r"/(?P<version>" + "|".join(map(re.escape, CC_LICENCE_VERSIONS)) + ")"
     r"(?:/(?P<jurisdiction>[a-z]{2}(?:-[a-z]{2})?|scotland))?" + _SUFFIX + "$",
     re.IGNORECASE,
 )
@@ -64,6 +66,11 @@ class LicenseRef:
     @property
     def is_creative_commons(self) -> bool:
         return self.kind != KIND_UNKNOWN
+
+
+#: What a failed licence reader reads as (policy.observe): an unknown licence with every restriction.
+PROTECTIVE = LicenseRef("", KIND_UNKNOWN, "reader failure", noncommercial=True, no_derivatives=True, share_alike=True,
+                        attribution=True, evidence="the licence reader failed: every restriction assumed")
 
 
 @dataclass(frozen=True, slots=True)

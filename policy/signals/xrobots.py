@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from policy.vocabulary import ROBOTS_RULES
+
 #: Rule names that may be followed by ":" without being a bot name (reference §2.3).
-KNOWN_RULES = frozenset({
-    "all", "noindex", "nofollow", "none", "noarchive", "nosnippet", "notranslate", "noimageindex",
-    "indexifembedded", "noai", "noimageai", "max-snippet", "max-image-preview", "max-video-preview",
-    "unavailable_after", "nocache", "noodp",
-})
+KNOWN_RULES = ROBOTS_RULES
 #: Directives an opt-out gate usually refuses on (img2dataset's default list plus ``none``).
 INDEX_OPT_OUTS = frozenset({"noindex", "noimageindex", "none"})
 AI_OPT_OUTS = frozenset({"noai", "noimageai"})
@@ -70,6 +68,11 @@ class RobotsDirectives:
         """Why ``directive`` is present: one line per contributing header or tag."""
         wanted = directive.lower()
         return tuple(s.describe() for s in self.sources if s.directive == wanted)
+
+
+#: What a failed X-Robots-Tag or meta reader reads as (policy.observe): every opt-out, nofollow included.
+PROTECTIVE = RobotsDirectives(frozenset({"none", "noindex", "nofollow", "noimageindex", "noai", "noimageai"}),
+                              notes=("the directives could not be read: every opt-out assumed",))
 
 
 def from_headers(values: Iterable[str], token: str, now: datetime | None = None) -> RobotsDirectives:
