@@ -242,7 +242,7 @@ class RobotsUsage:
 
     @classmethod
     def from_parsed(cls, robots: RobotsTxt, token: str) -> RobotsUsage:
-        """The same, for an already parsed file (the robots gate has one)."""
+        """The same, for an already parsed file (the crawler's site-file cache has one, crawler/sitefiles.py)."""
         notes: list[str] = [
             f"line {r.line_number}: '{r.key}' before any user-agent line applies to no one"
             for r in robots.ungrouped_records if r.key in (CONTENT_USAGE_RECORD, CONTENT_SIGNAL_RECORD)
