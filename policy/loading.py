@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,7 @@ __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_NODES", "PathKey", "PolicyError",
 def load_yaml_with_lines(path: Path) -> tuple[Any, dict[PathKey, int]]:
     """Parse one YAML file into plain data plus {path-to-value: 1-based line} (the key's line in a mapping)."""
     text = read_policy_text(path)
-    parser = _Loader(text)
-    try:
-        return _Builder(path).build(parser, text)
-    finally:
-        parser.dispose()
+    return _Builder(path).build(text)
 
 
 def read_policy_text(path: Path) -> str:
@@ -103,11 +100,13 @@ class _Builder:
         self.documents = 0
         self.scalars: dict[tuple[str | None, str, tuple[bool, bool]], Any] = {}
         self.constructor = yaml.SafeLoader("")
+        # PyYAML's resolver, typed here: (node kind, scalar text, (plain, quoted) implicit) -> tag.
+        self.resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = self.constructor.resolve
 
-    def build(self, parser: yaml.SafeLoader, text: str) -> tuple[Any, dict[PathKey, int]]:
+    def build(self, text: str) -> tuple[Any, dict[PathKey, int]]:
         try:
-            while parser.check_event():
-                self._take(parser.get_event())
+            for event in yaml.parse(text, Loader=_Loader):
+                self._take(event)
         except yaml.MarkedYAMLError as error:
             if "nesting depth" in str(error.problem):  # libyaml's own limit, met while it scans ahead
                 raise _too_deep(self.path, _syntax_error(self.path, error).line) from None
@@ -133,7 +132,7 @@ class _Builder:
                                       "split it into several files")
             if isinstance(event, yaml.ScalarEvent):
                 self._place(self._scalar(event, line), line, is_scalar=True)
-            else:
+            elif isinstance(event, yaml.CollectionStartEvent):
                 self._open(event, line)
         elif isinstance(event, yaml.CollectionEndEvent):
             self.stack.pop()
@@ -143,7 +142,7 @@ class _Builder:
                 raise PolicyFileError(self.path, line, "YAML syntax error: a second document ('---') in the file",
                                       "a policy file holds one YAML document")
 
-    def _open(self, event: yaml.NodeEvent, line: int) -> None:
+    def _open(self, event: yaml.CollectionStartEvent, line: int) -> None:
         if event.tag not in (None, "!") and event.tag not in _COLLECTION_TAGS:
             raise _foreign_tag(self.path, line, event.tag)
         if len(self.stack) >= MAX_DEPTH:
@@ -184,8 +183,8 @@ class _Builder:
         if key in self.scalars:
             return self.scalars[key]
         tag = event.tag
-        if tag in (None, "!"):
-            tag = self.constructor.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag is None or tag == "!":
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
             if tag == _MERGE_TAG:
                 raise PolicyFileError(self.path, line, "the merge key '<<' is not allowed in policy files",
                                       "write the keys out in full")
@@ -193,16 +192,16 @@ class _Builder:
                 tag = _STR_TAG
         if tag not in _SCALAR_TAGS:
             raise _foreign_tag(self.path, line, tag)
-        if tag in (_STR_TAG, _TIMESTAMP_TAG):
-            value = event.value
+        value: Any = event.value  # text, and dates kept as the text written
         if tag != _STR_TAG:
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+            node = yaml.ScalarNode(tag, event.value, style=event.style)  # marks unused: errors carry our line
             try:
                 constructed = self.constructor.construct_object(node)
             except Exception as error:  # noqa: BLE001 - int(), float(), date() and friends raise anything on bad text
                 raise PolicyFileError(self.path, line, f"{_short_tag(tag)} value {event.value!r:.60} cannot be read "
                                       f"({type(error).__name__})", "fix the value, or quote it to make it text") from None
-            value = event.value if tag == _TIMESTAMP_TAG else constructed
+            if tag != _TIMESTAMP_TAG:
+                value = constructed
         if len(event.value) <= _MEMO_MAX_CHARS:
             self.scalars[key] = value
         return value

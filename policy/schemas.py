@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def schema_issues(path: Path | str, document: Any, lines: dict[PathKey, int], sc
         where: PathKey = tuple(error.absolute_path)
         message, hint = error.message, ""
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
+            allowed = set(_properties(error.schema))
             extras = [k for k in error.instance if k not in allowed]
             if extras:
                 where = (*where, extras[0])
@@ -69,8 +70,8 @@ def schema_issues(path: Path | str, document: Any, lines: dict[PathKey, int], sc
                 message = f"unknown field {str(extras[0])!r:.80}"
                 hint = (f"did you mean {close[0]!r}? " if close else "") + f"allowed here: {', '.join(sorted(allowed))}"
         elif found:
-            described = error.schema.get("properties", {}).get(found["name"], {}) if found else {}
-            hint = str(described.get("description", "")) if isinstance(described, dict) else ""
+            described = _properties(error.schema).get(found["name"], {})
+            hint = str(described.get("description", "")) if isinstance(described, Mapping) else ""
         elif error.validator == "oneOf" and where and where[-1] in ("purpose", "jurisdiction", "except_jurisdiction"):
             message, hint = f"{where[-1]} must be a name or a list of names", "e.g. jurisdiction: [EU, GB]"
         elif error.validator == "type":
@@ -84,14 +85,21 @@ def schema_issues(path: Path | str, document: Any, lines: dict[PathKey, int], sc
     return issues
 
 
+def _properties(schema: object) -> Mapping[str, Any]:
+    """The ``properties`` of a (sub)schema, which jsonschema types as a mapping, a boolean or unset."""
+    found = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    return found if isinstance(found, Mapping) else {}
+
+
 def _misspelt_required(errors: list[jsonschema.ValidationError]) -> set[tuple[PathKey, str]]:
     """(where, name) of each required field that is missing because an unknown field is its misspelling."""
     misspelt: set[tuple[PathKey, str]] = set()
     for error in errors:
         if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
             continue
-        required = [name for name in error.schema.get("required", []) if name not in error.instance]
-        for extra in (key for key in error.instance if key not in error.schema.get("properties", {})):
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        required = [name for name in schema.get("required", []) if name not in error.instance]
+        for extra in (key for key in error.instance if key not in _properties(schema)):
             misspelt.update((tuple(error.absolute_path), close)
                             for close in difflib.get_close_matches(str(extra), required, n=1))
     return misspelt

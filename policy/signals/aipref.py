@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-import http_sfv
+from http_sfv.dictionary import Dictionary
+from http_sfv.types import Token
 
 from policy.robots import RobotsTxt, pattern_octets, url_matches_pattern
 
@@ -90,7 +91,7 @@ def parse_content_usage(value: str, source: str = f"{HEADER_NAME} header") -> Us
     parameters are ignored, and a parse failure makes every category unknown.
     """
     raw = _text(value)
-    dictionary = http_sfv.Dictionary()
+    dictionary = Dictionary()
     try:
         dictionary.parse(raw.encode("ascii"))
     except Exception as error:  # noqa: BLE001 - non-ASCII, bad syntax, uppercase keys, empty
@@ -102,7 +103,7 @@ def parse_content_usage(value: str, source: str = f"{HEADER_NAME} header") -> Us
         for key in dictionary:
             member = dictionary[key]
             item_value = getattr(member, "value", None)
-            if isinstance(item_value, http_sfv.Token) and str(item_value) in ("y", "n"):
+            if isinstance(item_value, Token) and str(item_value) in ("y", "n"):
                 values.append((str(key), str(item_value)))
             elif key in (TRAIN_AI, SEARCH):
                 notes.append(f"{key}: value {item_value!r:.40} is not the token y or n: unknown")
@@ -353,7 +354,4 @@ def _safe_list(values: object) -> list[object]:
         return []
     if isinstance(values, (str, bytes)):
         return [values]
-    try:
-        return list(values)  # type: ignore[call-overload]
-    except TypeError:
-        return []
+    return list(values) if isinstance(values, Iterable) else []

@@ -296,7 +296,7 @@ def _after_entropy_coded_data(data: bytes, position: int) -> int:
 
 
 def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
-    stores = []
+    stores: list[memoryview] = []
     position, size = len(_PNG_SIGNATURE), len(buffer)
     while position + 12 <= size:
         length, = struct.unpack_from(">I", buffer, position)
@@ -323,7 +323,7 @@ def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
 
 
 def _webp_c2pa_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
-    stores = []
+    stores: list[memoryview] = []
     riff_size, = struct.unpack_from("<I", buffer, 4)
     size = len(buffer)
     if riff_size + 8 > size:
@@ -350,7 +350,7 @@ def _scan_for_stores(data: bytes, notes: _Notes) -> list[memoryview]:
     """Find contiguous manifest stores in a container this module does not parse."""
     buffer, raw = memoryview(data), data
     signature = b"jumd" + MANIFEST_STORE_UUID
-    stores = []
+    stores: list[memoryview] = []
     position = raw.find(signature)
     while position >= 0 and len(stores) <= DEFAULT_MAX_MANIFEST_STORES:
         start = position - 12  # jumb LBox+TBox, then jumd LBox
@@ -531,7 +531,7 @@ def _assertions_in_store(store: _Superbox, notes: _Notes) -> Iterator[_Found]:
 
 def _assertion_entries(assertion: _Superbox, notes: _Notes) -> dict[str, str] | None:
     """Decode one assertion's content box and return its entries; None (and a note) if unreadable."""
-    where = assertion.label
+    where = assertion.label or "assertion"
     wanted = b"json" if assertion.uuid == JSON_UUID else b"cbor"
     if assertion.uuid not in (CBOR_UUID, JSON_UUID):
         notes.add(f"{where}: content type {assertion.uuid.hex()} is neither cbor nor json; trying both")

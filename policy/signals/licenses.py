@@ -101,21 +101,21 @@ def classify_license_url(
     if parts.scheme.lower() not in ("", "http", "https") or not _CC_HOST.match(parts.hostname or ""):
         return None
     path = parts.path
-    common = {"url": text, "source": source, "image_url": image_url, "relation": relation, "evidence": evidence or text}
     found = _CC_LICENSE_PATH.match(path)
     if found:
         code = found.group("code").lower().replace("by-nd-nc", "by-nc-nd")
         elements = code.split("-")
         jurisdiction = found.group("jurisdiction")
         return LicenseRef(
-            kind=f"cc-{code}-{found.group('version')}",
-            noncommercial="nc" in elements, no_derivatives="nd" in elements,
-            share_alike="sa" in elements, attribution=True,
-            jurisdiction=jurisdiction.lower() if jurisdiction else None, **common,
+            text, f"cc-{code}-{found.group('version')}", source, image_url,
+            noncommercial="nc" in elements, no_derivatives="nd" in elements, share_alike="sa" in elements,
+            attribution=True, relation=relation, jurisdiction=jurisdiction.lower() if jurisdiction else None,
+            evidence=evidence or text,
         )
     found = _CC_PUBLIC_DOMAIN_PATH.match(path)
     if found:
-        return LicenseRef(kind="cc0" if found.group("tool").lower() == "zero" else "cc-pdm", **common)
+        kind = "cc0" if found.group("tool").lower() == "zero" else "cc-pdm"
+        return LicenseRef(text, kind, source, image_url, relation=relation, evidence=evidence or text)
     return None
 
 

@@ -273,12 +273,9 @@ def _level(source: str, reservations: list[str], policies: list[str]) -> TdmValu
 def _values(values: object) -> list[str]:
     if values is None:
         return []
-    if isinstance(values, (str, bytes, bytearray)):
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
         return [_text(values)]
-    try:
-        return [_text(v) for v in values if v is not None]  # type: ignore[attr-defined]
-    except TypeError:
-        return [_text(values)]
+    return [_text(v) for v in values if v is not None]
 
 
 def _text(value: object) -> str:

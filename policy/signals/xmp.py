@@ -281,7 +281,8 @@ def _parse_packet(packet: bytes, number: int, notes: list[str]) -> Element | Non
         notes.append(f"XMP packet {number} is empty")
         return None
     try:
-        return SafeElementTree.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = SafeElementTree.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException as error:
         notes.append(f"XMP packet {number} refused: {type(error).__name__} (DTD/entity/external reference)")
     except Exception as error:  # noqa: BLE001 - ParseError, encoding errors, anything else

@@ -95,11 +95,10 @@ def from_meta(metas: Iterable[tuple[str, str]], token: str, now: datetime | None
     selected: list[tuple[str, object]] = []
     notes: list[str] = []
     for pair in _safe_iter(metas):
-        try:
-            name, content = pair  # type: ignore[misc]
-        except (TypeError, ValueError):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             notes.append(f"ignored meta entry that is not a (name, content) pair: {pair!r:.80}")
             continue
+        name, content = pair
         if name is None or content is None:
             continue
         lowered = _text(name).strip().lower()
@@ -221,7 +220,4 @@ def _safe_iter(values: object) -> list[object]:
         return []
     if isinstance(values, (str, bytes)):
         return [values]  # a single value passed where a list was expected
-    try:
-        return list(values)  # type: ignore[call-overload]
-    except TypeError:
-        return []
+    return list(values) if isinstance(values, Iterable) else []

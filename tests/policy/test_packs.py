@@ -628,7 +628,7 @@ def test_thousands_of_shadowed_allows_lint_fast_with_one_error_each(tmp_path: Pa
 
     shadowed = [i for i in read.errors if "can never take effect" in i.message]
     assert len(read.rules) == 4000
-    assert elapsed < 2.5, f"lint took {elapsed:.1f} s"
+    assert elapsed < 5.0, f"lint took {elapsed:.1f} s"  # about 1.3 s on an idle 2-core machine; quadratic took minutes
     assert sorted(i.rule_id or "" for i in shadowed) == sorted(f"allow-{i}" for i in range(2000))
     assert all("deny rule 'deny-0'" in i.message and "1999 other unconditional deny rule(s)" in i.message
                for i in shadowed)
