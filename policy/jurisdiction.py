@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from policy.hosts import covering_entry, suffix_extractor
-from policy.issues import LintIssue, refuse_on_errors
-from policy.registries import read_registry
+from policy.hosts import suffix_extractor
+from policy.issues import LintIssue
+from policy.registries import HostRegistry, read_registry
 from policy.schemas import REGISTRY_DIR
 
 UNKNOWN = "UNKNOWN"
@@ -90,34 +90,25 @@ class RegistryEntry:
     line: int
 
 
-class SiteRegistry:
+class SiteRegistry(HostRegistry[RegistryEntry]):
     """Hostname -> jurisdiction, from YAML files that compliance engineers edit (``registry/sites.yaml``)."""
 
+    title = "the site registry"
+
     def __init__(self, entries: list[RegistryEntry] | None = None, sources: tuple[str, ...] = ()) -> None:
-        self.entries = sorted(entries or [], key=lambda e: -len(e.host))  # most specific first
+        super().__init__(entries)
         self.sources = sources
-        self._by_host: dict[str, RegistryEntry] = {}
-        for entry in self.entries:
-            self._by_host.setdefault(entry.host, entry)
 
     @classmethod
     def read(cls, paths: list[Path]) -> tuple[SiteRegistry, list[LintIssue]]:
-        """The registry and every problem of its files (never raises for them: see :meth:`load`)."""
         items, issues = read_registry(paths, "sites", REGISTRY_DIR / "sites.schema.json", _check_site,
                                       lambda fields: str(fields["jurisdiction"]).upper())
         entries = [RegistryEntry(item.host, item.fields["jurisdiction"].upper(), item.fields.get("note", ""), item.line)
                    for item in items]
         return cls(entries, tuple(str(p) for p in paths)), issues
 
-    @classmethod
-    def load(cls, paths: list[Path]) -> SiteRegistry:
-        """The registry for use; PolicyError listing every error if any file has one."""
-        registry, issues = cls.read(paths)
-        refuse_on_errors("the site registry", issues)
-        return registry
-
     def lookup(self, host: str) -> RegistryEntry | None:
-        return covering_entry(self._by_host, host)
+        return self.covering(host)
 
 
 def _check_site(fields: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
-from policy.hosts import HOST_HINT, normalise_host
-from policy.issues import LintIssue
+from policy.hosts import HOST_HINT, covering_entry, normalise_host
+from policy.issues import LintIssue, refuse_on_errors
 from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
 from policy.schemas import load_schema, schema_issues
 
@@ -35,6 +35,42 @@ class RegistryItem:
     @property
     def source(self) -> str:
         return f"{self.path}:{self.line}"
+
+
+class _Entry(Protocol):
+    @property
+    def host(self) -> str: ...
+
+
+EntryT = TypeVar("EntryT", bound=_Entry)
+
+
+class HostRegistry(Generic[EntryT]):
+    """Entries keyed by normalised host, each covering its subdomains; the most specific entry answers."""
+
+    title: ClassVar[str] = "the registry"
+
+    def __init__(self, entries: list[EntryT] | None = None) -> None:
+        self.entries = sorted(entries or [], key=lambda e: -len(e.host))  # most specific first
+        self._by_host: dict[str, EntryT] = {}
+        for entry in self.entries:
+            self._by_host.setdefault(entry.host, entry)
+
+    @classmethod
+    def read(cls, paths: list[Path]) -> tuple[Self, list[LintIssue]]:
+        """The registry and every problem of its files (never raises for them: see :meth:`load`)."""
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, paths: list[Path]) -> Self:
+        """The registry for use; PolicyError listing every error if any file has one."""
+        registry, issues = cls.read(paths)
+        refuse_on_errors(cls.title, issues)
+        return registry
+
+    def covering(self, host: str) -> EntryT | None:
+        """The entry for ``host`` or its nearest parent domain (see :func:`policy.hosts.covering_entry`)."""
+        return covering_entry(self._by_host, host)
 
 
 def read_registry(paths: list[Path], list_key: str, schema_path: Path, check: EntryCheck,

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from policy.hosts import covering_entry
-from policy.issues import LintIssue, refuse_on_errors
-from policy.registries import RegistryItem, read_registry
+from policy.issues import LintIssue
+from policy.registries import HostRegistry, RegistryItem, read_registry
 from policy.schemas import REGISTRY_DIR
 
 ANSWERS = ("permitted", "forbidden", "unknown")
@@ -47,34 +46,22 @@ class TermsEntry:
 UNKNOWN_TERMS_SIGNALS = {"terms.scraping": "unknown", "terms.biometric": "unknown", "consent.biometric": False}
 
 
-class TermsRegistry:
+class TermsRegistry(HostRegistry[TermsEntry]):
     """Host -> what its terms say, from YAML files that compliance engineers edit (``registry/terms.yaml``)."""
 
-    def __init__(self, entries: list[TermsEntry] | None = None) -> None:
-        self.entries = sorted(entries or [], key=lambda e: -len(e.host))
-        self._by_host: dict[str, TermsEntry] = {}
-        for entry in self.entries:
-            self._by_host.setdefault(entry.host, entry)
+    title = "the terms registry"
 
     @classmethod
     def read(cls, paths: list[Path]) -> tuple[TermsRegistry, list[LintIssue]]:
-        """The registry and every problem of its files (never raises for them: see :meth:`load`)."""
         items, issues = read_registry(paths, "terms", REGISTRY_DIR / "terms.schema.json", lambda fields: [], _meaning)
         return cls([_entry(item) for item in items]), issues
-
-    @classmethod
-    def load(cls, paths: list[Path]) -> TermsRegistry:
-        """The registry for use; PolicyError listing every error if any file has one."""
-        registry, issues = cls.read(paths)
-        refuse_on_errors("the terms registry", issues)
-        return registry
 
     def lookup(self, url: str) -> TermsEntry | None:
         try:
             host = urlsplit(url).hostname or ""
         except ValueError:  # an unparseable URL has no terms entry
             return None
-        return covering_entry(self._by_host, host)
+        return self.covering(host)
 
     def signals_for(self, url: str) -> dict[str, object]:
         entry = self.lookup(url)

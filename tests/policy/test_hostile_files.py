@@ -7,9 +7,6 @@ composer recurses), huge files and node counts, non-standard tags, and values a 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +15,11 @@ import pytest
 
 from policy.jurisdiction import SiteRegistry
 from policy.loading import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES, PolicyError
-from policy.packs import LintIssue, load_policy, read_pack
+from policy.packs import load_policy, read_pack
 from policy.terms import TermsRegistry
 from policy.testing import run_pack_tests
+from tests.policy.helpers import faircrawl, only_error, write
 
-WORKTREE = Path(__file__).resolve().parents[2]
 RULE = """\
   - id: collect
     description: d
@@ -64,21 +61,6 @@ HOSTILE_YAML: dict[str, tuple[str | bytes, int, str]] = {
     "control-character": ("rules:\n" + RULE.replace("description: d", "description: d\x07"), 3, "character"),
     "two-documents": ("rules:\n" + RULE + "---\nrules: []\n", 7, "YAML syntax error"),
 }
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
-def only_error(issues: list[LintIssue]) -> LintIssue:
-    errors = [issue for issue in issues if issue.severity == "error"]
-    assert len(errors) == 1, "\n".join(map(str, issues))
-    return errors[0]
 
 
 def timed(call: Callable[[], object], limit: float = 2.0) -> object:
@@ -193,12 +175,6 @@ def test_dates_are_kept_as_the_text_written(tmp_path: Path) -> None:
 
 
 # -- through the real command --------------------------------------------------------------------
-
-
-def faircrawl(*args: str, cwd: Path = WORKTREE) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0", "PYTHONPATH": str(WORKTREE)}
-    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=environment)
 
 
 @pytest.fixture(scope="module")

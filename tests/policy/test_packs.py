@@ -6,11 +6,7 @@ the revision fingerprints exactly the files that decide, and thousands of rules 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -18,9 +14,8 @@ import pytest
 
 from policy.issues import MAX_ISSUES_SHOWN_PER_FILE
 from policy.loading import PolicyError
-from policy.packs import REGISTRY_DIR, RULES_DIR, SHIPPED_PACKS, LintIssue, load_policy, read_pack
-
-PROJECT_DIR = RULES_DIR.parent.parent
+from policy.packs import REGISTRY_DIR, RULES_DIR, SHIPPED_PACKS, load_policy, read_pack
+from tests.policy.helpers import faircrawl, only_error, write
 
 
 @pytest.fixture(autouse=True)
@@ -29,17 +24,14 @@ def run_from_the_project_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(RULES_DIR.parent.parent)
 
 
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def only_error(issues: list[LintIssue]) -> LintIssue:
-    errors = [issue for issue in issues if issue.severity == "error"]
-    assert len(errors) == 1, "\n".join(map(str, issues))
-    return errors[0]
-
+SOUND_RULE = """\
+rules:
+  - id: collect
+    description: d
+    when: {purpose: collect_image}
+    effect: allow
+    citations: ["Act 1"]
+"""
 
 # -- one broken rule file, one clear error --------------------------------------------------------
 
@@ -356,16 +348,8 @@ def test_a_deny_with_a_condition_does_not_shadow_an_allow(tmp_path: Path) -> Non
 
 
 def test_the_same_rule_id_in_two_files_names_both_places(tmp_path: Path) -> None:
-    rule = """\
-        rules:
-          - id: collect
-            description: d
-            when: {purpose: collect_image}
-            effect: allow
-            citations: ["Act 1"]
-        """
-    first = write(tmp_path / "pack" / "a.yaml", rule)
-    second = write(tmp_path / "pack" / "b.yaml", "# the same rule again\n" + textwrap.dedent(rule))
+    first = write(tmp_path / "pack" / "a.yaml", SOUND_RULE)
+    second = write(tmp_path / "pack" / "b.yaml", "# the same rule again\n" + SOUND_RULE)
 
     error = only_error(read_pack(tmp_path / "pack").issues)
 
@@ -527,15 +511,6 @@ def test_the_revision_changes_with_an_extra_rule_file_or_a_registry(tmp_path: Pa
 
 # -- pack.yaml ---------------------------------------------------------------------------------
 
-SOUND_RULE = """\
-rules:
-  - id: collect
-    description: d
-    when: {purpose: collect_image}
-    effect: allow
-    citations: ["Act 1"]
-"""
-
 # (a line of pack.yaml after "name: p", the message, the hint)
 BROKEN_PACK_YAML = [
     pytest.param('ignores_opt_outs: "false"', "'false' is not of type 'boolean'", "write true or false without quotes",
@@ -598,9 +573,7 @@ def test_pack_yaml_switches_are_read_when_they_are_booleans(tmp_path: Path) -> N
 def test_lint_shows_pack_yaml_errors(tmp_path: Path) -> None:
     pack, pack_yaml = pack_folder(tmp_path, 'name: p\nignores_opt_outs: "false"\n')
 
-    process = subprocess.run([sys.executable, "-m", "crawler.cli", "policy", "lint", str(pack)],
-                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+    process = faircrawl("policy", "lint", str(pack))
 
     assert process.returncode == 1, process.stdout + process.stderr
     assert f"{pack_yaml}:2: error: 'false' is not of type 'boolean'" in process.stdout
@@ -637,9 +610,7 @@ def test_thousands_of_shadowed_allows_lint_fast_with_one_error_each(tmp_path: Pa
 def test_lint_output_is_capped_per_file(tmp_path: Path) -> None:
     pack = many_rules_pack(tmp_path, 300, 300)
 
-    process = subprocess.run([sys.executable, "-m", "crawler.cli", "policy", "lint", str(pack)],
-                             cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+    process = faircrawl("policy", "lint", str(pack))
 
     issues = len(read_pack(pack).issues)
     assert process.returncode == 1

@@ -7,34 +7,16 @@ errors, and nothing runs under a registry that has one.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 from w3lib.url import safe_url_string
 
-from policy.issues import LintIssue
 from policy.jurisdiction import SiteRegistry, resolve
 from policy.loading import PolicyError
 from policy.packs import REGISTRY_DIR, lint_registries, load_policy
 from policy.terms import TermsRegistry
-
-PROJECT_DIR = REGISTRY_DIR.parent.parent
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def only_error(issues: list[LintIssue]) -> LintIssue:
-    errors = [issue for issue in issues if issue.severity == "error"]
-    assert len(errors) == 1, "\n".join(map(str, issues))
-    return errors[0]
+from tests.policy.helpers import faircrawl, only_error, write
 
 
 def site(host: str, jurisdiction: str = "US-IL") -> str:
@@ -277,9 +259,7 @@ def test_lint_reports_registry_problems_by_file_and_line(tmp_path: Path) -> None
     sites = write(tmp_path / "sites.yaml", "sites:\n" + site("com"))
     terms = write(tmp_path / "terms.yaml", "terms:\n  - {host: a.example.com}\n")
 
-    process = subprocess.run([sys.executable, "-m", "crawler.cli", "policy", "lint", "--sites", str(sites),
-                              "--terms", str(terms)], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)})
+    process = faircrawl("policy", "lint", "--sites", str(sites), "--terms", str(terms))
 
     assert process.returncode == 1, process.stdout + process.stderr
     assert f"{sites}:2: error: host 'com': 'com' is a public suffix" in process.stdout
