@@ -130,6 +130,10 @@ REASON_CODES: frozenset[str] = frozenset({
     "optout.ignored", "storage.write_failed",
     # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too
     "policy.default_deny", "policy.testsites_only",
+    # produced by the crawler on main since f494248 (budgets, URL checks, stage errors, the record's cap)
+    "budget.pages", "budget.images", "budget.pages_per_site", "budget.images_per_site", "host.unresolvable",
+    "url.too_long", "url.unparseable", "page.unusable_links", "faces.search_incomplete", "internal.error",
+    "reasons.truncated",
 } | {f"{prefix}.{token}" for prefix, (tokens, _) in TOKEN_CODES.items() for token in tokens}
   | {unknown for _, unknown in TOKEN_CODES.values()})
 
