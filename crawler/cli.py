@@ -364,10 +364,13 @@ def _pack_paths(paths: tuple[str, ...]) -> list[str]:
 
 @policy.command("lint")
 @click.argument("paths", nargs=-1)
-def policy_lint(paths: tuple[str, ...]) -> None:
-    """Check rule packs (names or folders or files; default: the shipped packs) and the registries."""
+@click.option("--sites", "site_registries", metavar="FILE", multiple=True, help="Check this site registry (repeatable).")
+@click.option("--terms", "terms_registries", metavar="FILE", multiple=True, help="Check this terms registry (repeatable).")
+def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_registries: tuple[str, ...]) -> None:
+    """Check rule packs (names or folders or files; default: the shipped packs) and the registries (default: shipped)."""
+    from policy.issues import shown_issues
     from policy.loading import PolicyError
-    from policy.packs import REGISTRY_DIR, read_pack
+    from policy.packs import REGISTRY_DIR, lint_registries, read_pack
 
     errors = warnings = 0
     for target in _pack_paths(paths):
@@ -375,23 +378,21 @@ def policy_lint(paths: tuple[str, ...]) -> None:
             pack = read_pack(target)
         except PolicyError as error:
             raise UserError(str(error)) from None
-        for issue in pack.issues:
-            click.echo(str(issue))
+        for line in shown_issues(pack.issues):
+            click.echo(line)
         errors += len(pack.errors)
         warnings += len(pack.issues) - len(pack.errors)
         click.echo(f"{pack.name}: {len(pack.rules)} rules in {len(pack.rule_files)} files, "
                    f"{len(pack.errors)} errors, {len(pack.issues) - len(pack.errors)} warnings")
-    if not paths:
-        from policy.jurisdiction import SiteRegistry
-        from policy.terms import TermsRegistry
-
-        try:
-            SiteRegistry.load([REGISTRY_DIR / "sites.yaml"])
-            TermsRegistry.load([REGISTRY_DIR / "terms.yaml"])
-            click.echo("registries: sites.yaml and terms.yaml are valid")
-        except PolicyError as error:
-            click.echo(f"error: {error}")
-            errors += 1
+    if not paths or site_registries or terms_registries:
+        issues = lint_registries([Path(p) for p in site_registries] or [REGISTRY_DIR / "sites.yaml"],
+                                 [Path(p) for p in terms_registries] or [REGISTRY_DIR / "terms.yaml"])
+        for line in shown_issues(issues):
+            click.echo(line)
+        registry_errors = sum(issue.severity == "error" for issue in issues)
+        errors += registry_errors
+        click.echo(f"registries: {registry_errors} errors, {len(issues) - registry_errors} warnings" if issues
+                   else "registries: sites.yaml and terms.yaml are valid")
     if errors:
         sys.exit(1)
 

@@ -33,15 +33,14 @@ class Condition:
     value: Any
 
     def holds(self, signals: Signals) -> bool:
-        present = signals.get(self.signal) is not None
         actual = signals.get(self.signal)
         if self.op == "present":
-            return present is bool(self.value)
+            return (actual is not None) is bool(self.value)
         if self.op == "not":
-            return actual != self.value
+            return bool(actual != self.value)
         if self.op == "not_in":
             return actual not in self.value
-        if not present:
+        if actual is None:
             return False
         if self.op == "equals":
             return bool(actual == self.value)
@@ -52,8 +51,8 @@ class Condition:
         if self.op == "contains_any":
             return any(item in actual for item in self.value)
         try:
-            return {"gt": actual > self.value, "gte": actual >= self.value,
-                    "lt": actual < self.value, "lte": actual <= self.value}[self.op]
+            return bool({"gt": actual > self.value, "gte": actual >= self.value,
+                         "lt": actual < self.value, "lte": actual <= self.value}[self.op])
         except TypeError:
             return False
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-import tldextract
+from policy.hosts import suffix_extractor
+from policy.issues import LintIssue
+from policy.registries import HostRegistry, read_registry
+from policy.schemas import REGISTRY_DIR
 
 UNKNOWN = "UNKNOWN"
 ANY = "*"
@@ -81,59 +84,44 @@ def jurisdiction_matches(actual: str, named: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RegistryEntry:
-    host: str  # a hostname; entries also cover its subdomains
+    host: str  # normalised (policy.hosts); the entry also covers its subdomains
     jurisdiction: str
     note: str
     line: int
 
 
-class SiteRegistry:
-    """Hostname -> jurisdiction, from YAML files that compliance engineers edit."""
+class SiteRegistry(HostRegistry[RegistryEntry]):
+    """Hostname -> jurisdiction, from YAML files that compliance engineers edit (``registry/sites.yaml``)."""
+
+    title = "the site registry"
 
     def __init__(self, entries: list[RegistryEntry] | None = None, sources: tuple[str, ...] = ()) -> None:
-        self.entries = sorted(entries or [], key=lambda e: -len(e.host))  # most specific first
+        super().__init__(entries)
         self.sources = sources
 
     @classmethod
-    def load(cls, paths: list[Path]) -> SiteRegistry:
-        from policy.loading import PolicyFileError, load_yaml_with_lines
-
-        entries: list[RegistryEntry] = []
-        for path in paths:
-            document, lines = load_yaml_with_lines(path)
-            items = (document or {}).get("sites", []) if isinstance(document, dict) else None
-            if not isinstance(items, list):
-                raise PolicyFileError(path, 1, "a site registry is a mapping with a list 'sites'",
-                                      "see policy/registry/sites.yaml")
-            for index, item in enumerate(items):
-                line = lines.get(("sites", index), 1)
-                if not isinstance(item, dict) or not isinstance(item.get("host"), str) \
-                        or not isinstance(item.get("jurisdiction"), str):
-                    raise PolicyFileError(path, line, "each site needs 'host' and 'jurisdiction' strings",
-                                          "e.g. {host: shop.example.com, jurisdiction: US-IL}")
-                if not is_known_code(item["jurisdiction"]):
-                    raise PolicyFileError(path, line, f"unknown jurisdiction {item['jurisdiction']!r}",
-                                          "use an ISO 3166 code (FR), a subdivision (US-IL), EU or UNKNOWN")
-                entries.append(RegistryEntry(item["host"].lower().strip("."), item["jurisdiction"].upper(),
-                                             str(item.get("note", "")), line))
-        return cls(entries, tuple(str(p) for p in paths))
+    def read(cls, paths: list[Path]) -> tuple[SiteRegistry, list[LintIssue]]:
+        items, issues = read_registry(paths, "sites", REGISTRY_DIR / "sites.schema.json", _check_site,
+                                      lambda fields: str(fields["jurisdiction"]).upper())
+        entries = [RegistryEntry(item.host, item.fields["jurisdiction"].upper(), item.fields.get("note", ""), item.line)
+                   for item in items]
+        return cls(entries, tuple(str(p) for p in paths)), issues
 
     def lookup(self, host: str) -> RegistryEntry | None:
-        host = host.lower().strip(".")
-        for entry in self.entries:
-            if host == entry.host or host.endswith("." + entry.host):
-                return entry
-        return None
+        return self.covering(host)
 
 
-@cache
-def _extractor() -> tldextract.TLDExtract:
-    # The bundled Public Suffix List snapshot only: nothing is fetched at run time.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+def _check_site(fields: dict[str, Any]) -> list[tuple[str, str, str]]:
+    code = fields["jurisdiction"]
+    if code.strip() == ANY or not is_known_code(code):
+        return [("jurisdiction", f"unknown jurisdiction {code!r}" if code.strip() != ANY else
+                 "'*' is for rules; a site has one jurisdiction",
+                 "use an ISO 3166 code (FR), a subdivision (US-IL), EU or UNKNOWN")]
+    return []
 
 
 def from_cctld(host: str) -> Jurisdiction | None:
-    suffix = _extractor()(host).suffix
+    suffix = suffix_extractor()(host).suffix
     if not suffix:
         return None
     label = suffix.rsplit(".", 1)[-1].upper()

@@ -3,13 +3,17 @@
 Each function takes raw material (site files, headers, HTML, image bytes) and
 returns an :class:`Observation`: the flat, typed signals the rules test (see
 ``policy.vocabulary``) and the evidence for every signal that says something.
-Fail closed: a tdmrep.json or ai.txt that cannot be fetched, or image metadata
-that cannot be read, counts as a refusal, with a reason that says so.
+Fail closed: a tdmrep.json or ai.txt that cannot be fetched or read, or image
+metadata that cannot be read, counts as a refusal, with a reason that says so;
+and every reader runs inside :func:`policy.guard.read_guarded`, so a reader
+that fails unexpectedly reads as its most protective value. Reason codes come
+from the fixed vocabulary (:func:`policy.vocabulary.token_code`), never from
+the tokens a response carries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,12 +21,15 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
+from policy import guard
 from policy.decision import Reason
+from policy.guard import read_guarded
 from policy.robots import RobotsAvailability, RobotsTxt
 from policy.signals import aipref, licenses, tdmrep, xmp, xrobots
 from policy.signals.aitxt import AiTxt
 from policy.signals.c2pa import training_mining
 from policy.signals.tdmrep import TdmRepFile, TdmValue
+from policy.vocabulary import token_code
 
 Headers = Mapping[str, Sequence[str]]
 
@@ -103,7 +110,8 @@ def _path_and_query(url: str) -> str:
 
 
 def robots_observation(site: SiteFiles, url: str, token: str) -> Observation:
-    verdict = site.robots.check(url, token)
+    observation = Observation()
+    verdict = read_guarded(observation.reasons, guard.ROBOTS, lambda: site.robots.check(url, token))
     code = {
         RobotsAvailability.UNREACHABLE: "robots.unreachable",
         RobotsAvailability.UNAVAILABLE: "robots.unavailable",
@@ -115,10 +123,9 @@ def robots_observation(site: SiteFiles, url: str, token: str) -> Observation:
         evidence["group"] = list(verdict.group_agents)
     evidence["citation"] = {"robots.unreachable": "RFC 9309 §2.3.1.4",
                             "robots.unavailable": "RFC 9309 §2.3.1.3"}.get(code, "RFC 9309 §2.2.2")
-    return Observation(
-        {"robots.allowed": verdict.allowed, "robots.availability": verdict.availability.value},
-        [Reason("robots.txt", code, verdict.explanation, evidence)],
-    )
+    observation.signals |= {"robots.allowed": verdict.allowed, "robots.availability": verdict.availability.value}
+    observation.reasons.append(Reason("robots.txt", code, verdict.explanation, evidence))
+    return observation
 
 
 def _tdm_file_value(site: SiteFiles, url: str) -> TdmValue:
@@ -146,8 +153,27 @@ def _tdm_observation(value: TdmValue) -> Observation:
                                                           f"{value.evidence}".rstrip(": "))])
 
 
-def _usage_observation(preferences: aipref.UsagePreferences, content_signals: aipref.ContentSignals,
-                       evidence: Iterable[str]) -> Observation:
+Usage = tuple[aipref.UsagePreferences, aipref.ContentSignals, tuple[str, ...]]
+
+
+def _robots_usage(site: SiteFiles | None, url: str, token: str) -> Usage:
+    """The Content-Usage and Content-Signal lines of robots.txt that apply to ``url``."""
+    if site is None:
+        return aipref.UsagePreferences(), aipref.ContentSignals(), ()
+    usage = site.usage(token)
+    preferences, evidence = usage.for_url(url)
+    return preferences, usage.signals_for_url(url)[0], evidence
+
+
+def _response_usage(site: SiteFiles | None, url: str, token: str, headers: Headers) -> Usage:
+    """robots.txt's usage lines combined with the response's Content-Usage headers, most restrictive winning."""
+    preferences, content_signals, evidence = _robots_usage(site, url, token)
+    headed = aipref.from_headers(header_values(headers, "Content-Usage"))
+    return (aipref.combine(preferences, headed) if site is not None else headed), content_signals, evidence
+
+
+def _usage_observation(usage: Usage) -> Observation:
+    preferences, content_signals, evidence = usage
     observation = Observation()
     train = preferences.train_ai
     observation.signals["aipref.train_ai"] = None if train is aipref.Preference.UNKNOWN else train.value
@@ -168,13 +194,12 @@ def request_observation(site: SiteFiles, url: str, token: str, *, is_image: bool
                         page: PageFacts | None = None) -> Observation:
     """Signals known before a request is sent: robots.txt, tdmrep.json, ai.txt, robots.txt usage lines."""
     observation = robots_observation(site, url, token)
-    usage = site.usage(token)
-    preferences, usage_evidence = usage.for_url(url)
-    content_signals, _ = usage.signals_for_url(url)
-    observation.add(_usage_observation(preferences, content_signals, usage_evidence))
+    reasons = observation.reasons
+    observation.add(_usage_observation(read_guarded(reasons, guard.AIPREF, lambda: _robots_usage(site, url, token))))
     if not is_image:
         return observation
-    observation.add(_tdm_observation(_inherit_page_tdm(_tdm_file_value(site, url), page)))
+    tdm = read_guarded(reasons, guard.TDMREP, lambda: _inherit_page_tdm(_tdm_file_value(site, url), page))
+    observation.add(_tdm_observation(tdm))
     observation.add(_ai_txt_observation(site, url, token))
     if page is not None:
         observation.signals["page.robots"] = page.robots_directives or None
@@ -187,12 +212,28 @@ def _ai_txt_observation(site: SiteFiles, url: str, token: str) -> Observation:
     if state.state == "unreachable":
         return Observation({"ai_txt.training_allowed": False},
                            [Reason("ai.txt", "ai_txt.unreachable", f"ai.txt unreachable ({state.note}): refusal assumed")])
-    if site.ai_txt is None:
+    ai_txt = site.ai_txt
+    if ai_txt is None:
         return Observation({"ai_txt.training_allowed": None})
-    allowed, why = site.ai_txt.training_allowed(url, token)
-    return Observation({"ai_txt.training_allowed": allowed},
-                       [Reason("ai.txt", "ai_txt.allowed" if allowed else "ai_txt.disallowed", why,
-                               {"url": state.url})])
+    observation = Observation()
+    allowed, why = read_guarded(observation.reasons, guard.AI_TXT, lambda: ai_txt.training_allowed(url, token))
+    observation.signals["ai_txt.training_allowed"] = allowed
+    observation.reasons.append(Reason("ai.txt", "ai_txt.allowed" if allowed else "ai_txt.disallowed", why,
+                                      {"url": state.url}))
+    return observation
+
+
+def _directive_reasons(prefix: str, directives: xrobots.RobotsDirectives) -> list[Reason]:
+    """One reason per directive and contributing header or tag; unknown directives get the unknown code."""
+    reasons = []
+    for directive in sorted(directives.directives):
+        code, evidence = token_code(prefix, directive)
+        reasons += [Reason("x-robots", code, line, evidence) for line in directives.explain(directive)]
+    return reasons
+
+
+def _tdm_headers(headers: Headers) -> TdmValue:
+    return tdmrep.from_headers({name: header_values(headers, name) for name in ("tdm-reservation", "tdm-policy")})
 
 
 # -- a fetched page ---------------------------------------------------------------
@@ -200,38 +241,51 @@ def _ai_txt_observation(site: SiteFiles, url: str, token: str) -> Observation:
 
 def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFiles | None,
                now: datetime | None = None, selector: Selector | None = None) -> PageFacts:
-    selector = selector if selector is not None else Selector(text=html or "<html></html>")
-    metas = [(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in selector.css("meta[name]")]
-    header_directives = xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now)
-    meta_directives = xrobots.from_meta(metas, token, now)
-    directives = xrobots.merge(header_directives, meta_directives)
-    observation = Observation({"page.robots": sorted(directives.directives) or None})
-    for directive in sorted(directives.directives):
-        for line in directives.explain(directive):
-            observation.reasons.append(Reason("x-robots", f"page.{directive}", line))
-    file_value = _tdm_file_value(site, url) if site is not None else tdmrep.UNSET
-    tdm_value = tdmrep.combine(file_value, tdmrep.from_headers({k: header_values(headers, k)
-                                                               for k in ("tdm-reservation", "tdm-policy")}),
-                               tdmrep.from_meta(metas))
+    observation = Observation()
+    reasons = observation.reasons
+    parsed: Selector | None = selector if selector is not None else read_guarded(
+        reasons, guard.HTML, lambda: Selector(text=html or "<html></html>"))
+
+    def metas() -> list[tuple[str, str]]:
+        assert parsed is not None, "the page's HTML could not be parsed"
+        return [(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in parsed.css("meta[name]")]
+
+    directives = read_guarded(reasons, guard.XROBOTS, lambda: xrobots.merge(
+        xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now), xrobots.from_meta(metas(), token, now)))
+    observation.signals["page.robots"] = sorted(directives.directives) or None
+    reasons += _directive_reasons("page", directives)
+    tdm_value = read_guarded(reasons, guard.TDMREP, lambda: tdmrep.combine(
+        _tdm_file_value(site, url) if site is not None else tdmrep.UNSET, _tdm_headers(headers),
+        tdmrep.from_meta(metas())))
     observation.add(_tdm_observation(tdm_value))
-    preferences = aipref.from_headers(header_values(headers, "Content-Usage"))
-    if site is not None:
-        robots_preferences, evidence = site.usage(token).for_url(url)
-        preferences = aipref.combine(robots_preferences, preferences)
-    else:
-        evidence = ()
-    observation.add(_usage_observation(preferences, aipref.ContentSignals(), evidence))
-    found = licenses.scan_page_licenses(html, url, selector)
+    observation.add(_usage_observation(read_guarded(reasons, guard.AIPREF,
+                                                    lambda: _page_usage(site, url, token, headers))))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed))
+    languages = read_guarded(reasons, guard.LANGUAGE, lambda: _language_tags(url, headers, parsed))
+    return PageFacts(observation, sorted(directives.directives), tdm_value, list(found), *languages,
+                     "nofollow" in directives.directives)
+
+
+def _page_usage(site: SiteFiles | None, url: str, token: str, headers: Headers) -> Usage:
+    """A page's Content-Usage (robots.txt lines and headers); Content-Signal applies to images only."""
+    preferences, _, evidence = _response_usage(site, url, token, headers)
+    return preferences, aipref.ContentSignals(), evidence
+
+
+def _page_licences(html: str, url: str, parsed: Selector | None) -> tuple[licenses.LicenseRef, ...]:
+    assert parsed is not None, "the page's HTML could not be parsed"
+    return licenses.scan_page_licenses(html, url, parsed).licenses
+
+
+def _language_tags(url: str, headers: Headers, parsed: Selector | None) -> tuple[str | None, str | None, str | None]:
+    """Content-Language, <html lang> and the self-referencing hreflang, for the jurisdiction."""
+    assert parsed is not None, "the page's HTML could not be parsed"
     self_hreflang = None
-    for link in selector.css("link[hreflang]"):
+    for link in parsed.css("link[hreflang]"):
         if (link.attrib.get("href") or "").rstrip("/") == url.rstrip("/"):
             self_hreflang = link.attrib.get("hreflang")
-    languages = header_values(headers, "Content-Language")
-    return PageFacts(
-        observation, sorted(directives.directives), tdm_value, list(found.licenses),
-        languages[0] if languages else None, selector.css("html::attr(lang)").get(), self_hreflang,
-        "nofollow" in directives.directives,
-    )
+    content_languages = header_values(headers, "Content-Language")
+    return (content_languages[0] if content_languages else None), parsed.css("html::attr(lang)").get(), self_hreflang
 
 
 # -- a fetched image ----------------------------------------------------------------
@@ -241,69 +295,68 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
                       page: PageFacts | None, now: datetime | None = None) -> Observation:
     """Signals of the image response and of the image file itself, plus what the page passes down."""
     observation = Observation()
-    directives = xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now)
+    reasons = observation.reasons
+    directives = read_guarded(reasons, guard.XROBOTS,
+                              lambda: xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now))
     observation.signals["image.robots"] = sorted(directives.directives) or None
-    for directive in sorted(directives.directives):
-        for line in directives.explain(directive):
-            observation.reasons.append(Reason("x-robots", f"image.{directive}", line))
-    file_value = _tdm_file_value(site, url) if site is not None else tdmrep.UNSET
-    value = tdmrep.combine(file_value, tdmrep.from_headers({k: header_values(headers, k)
-                                                           for k in ("tdm-reservation", "tdm-policy")}))
-    observation.add(_tdm_observation(_inherit_page_tdm(value, page)))
-    preferences = aipref.from_headers(header_values(headers, "Content-Usage"))
-    content_signals = aipref.ContentSignals()
-    evidence: tuple[str, ...] = ()
-    if site is not None:
-        usage = site.usage(token)
-        robots_preferences, evidence = usage.for_url(url)
-        preferences = aipref.combine(robots_preferences, preferences)
-        content_signals, _ = usage.signals_for_url(url)
-    observation.add(_usage_observation(preferences, content_signals, evidence))
+    reasons += _directive_reasons("image", directives)
+    tdm = read_guarded(reasons, guard.TDMREP, lambda: _inherit_page_tdm(tdmrep.combine(
+        _tdm_file_value(site, url) if site is not None else tdmrep.UNSET, _tdm_headers(headers)), page))
+    observation.add(_tdm_observation(tdm))
+    observation.add(_usage_observation(read_guarded(reasons, guard.AIPREF,
+                                                    lambda: _response_usage(site, url, token, headers))))
     if site is not None:
         observation.add(_ai_txt_observation(site, url, token))
-    iptc = xmp.data_mining(body)
+    iptc = read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
     observation.add(metadata_observation(body, iptc))
-    found_licences = [lic for lic in (page.licences if page else []) if lic.image_url in (None, url)]
-    for statement in iptc.web_statements:
-        classified = licenses.classify_license_url(statement, source="xmp", image_url=url)
-        if classified is not None:
-            found_licences.append(classified)
-    observation.add(licence_observation(found_licences))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc))
+    observation.add(licence_observation(list(found)))
     if page is not None:
         observation.signals["page.robots"] = page.robots_directives or None
     return observation
 
 
+def _image_licences(url: str, page: PageFacts | None, iptc: xmp.IptcDataMining) -> tuple[licenses.LicenseRef, ...]:
+    """The page's licences that cover this image, and the image's own XMP licence statements."""
+    found = [lic for lic in (page.licences if page else []) if lic.image_url in (None, url)]
+    for statement in iptc.web_statements:
+        classified = licenses.classify_license_url(statement, source="xmp", image_url=url)
+        if classified is not None:
+            found.append(classified)
+    return tuple(found)
+
+
 def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None) -> Observation:
     """IPTC plus:DataMining and C2PA/CAWG training-mining, failing closed on what cannot be read."""
     observation = Observation()
-    iptc = iptc if iptc is not None else xmp.data_mining(body)
+    reasons = observation.reasons
+    iptc = iptc if iptc is not None else read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
     observation.signals["iptc.data_mining"] = list(iptc.codes) or None
     if iptc.prohibits_ai_training:
         observation.signals["iptc.prohibits_ai_training"] = True
-        observation.reasons.append(Reason("iptc", "iptc.data_mining_prohibited",
-                                          f"XMP plus:DataMining {', '.join(iptc.prohibiting_codes)}"))
+        reasons.append(Reason("iptc", "iptc.data_mining_prohibited", f"XMP plus:DataMining {', '.join(iptc.prohibiting_codes)}"))
     elif not iptc.complete:
         observation.signals["iptc.prohibits_ai_training"] = True
-        observation.reasons.append(Reason("iptc", "iptc.unreadable",
-                                          "XMP metadata could not be read safely ("
-                                          + "; ".join(iptc.notes[:2]) + "): an opt-out may be hidden, refusal assumed"))
+        reasons.append(Reason("iptc", "iptc.unreadable", "XMP metadata could not be read safely ("
+                              + "; ".join(iptc.notes[:2]) + "): an opt-out may be hidden, refusal assumed"))
     else:
         observation.signals["iptc.prohibits_ai_training"] = False if iptc.codes else None
         if iptc.codes:
-            observation.reasons.append(Reason("iptc", "iptc.data_mining", f"XMP plus:DataMining {', '.join(iptc.codes)}"))
-    c2pa = training_mining(body)
+            reasons.append(Reason("iptc", "iptc.data_mining", f"XMP plus:DataMining {', '.join(iptc.codes)}"))
+    c2pa = read_guarded(reasons, guard.C2PA, lambda: training_mining(body))
     use = c2pa.ai_training_use
     observation.signals["c2pa.training_use"] = use
-    if c2pa.label is not None and c2pa.prohibits_ai_training is None:
+    if c2pa.prohibits_ai_training is not True and (not c2pa.complete or (c2pa.label is not None and use is None)):
         observation.signals["c2pa.prohibits_ai_training"] = True
-        observation.reasons.append(Reason("c2pa", "c2pa.unreadable",
-                                          f"{c2pa.label} assertion present but its training use cannot be read: refusal assumed"))
+        what = f"{c2pa.label} assertion present but its training use" if c2pa.complete else "a C2PA store present but it"
+        reasons.append(Reason("c2pa", "c2pa.unreadable", f"{what} cannot be read ("
+                              + "; ".join(c2pa.notes[:2]) + "): refusal assumed"))
     else:
         observation.signals["c2pa.prohibits_ai_training"] = c2pa.prohibits_ai_training
         if use is not None:
-            observation.reasons.append(Reason("c2pa", f"c2pa.{use}", f"{c2pa.label}: training use {use}"
-                                              + (" (constrained counts as notAllowed)" if use == "constrained" else "")))
+            code, evidence = token_code("c2pa", use)
+            reasons.append(Reason("c2pa", code, f"{c2pa.label}: training use {use}"
+                                  + (" (constrained counts as notAllowed)" if use == "constrained" else ""), evidence))
     return observation
 
 
@@ -312,8 +365,12 @@ def licence_observation(found: list[licenses.LicenseRef]) -> Observation:
     if not licence_refs:
         return Observation({"license.kinds": None, "license.noncommercial": None, "license.no_derivatives": None})
     kinds = sorted({lic.kind for lic in licence_refs})
+    reasons = []
+    for lic in licence_refs:
+        code, evidence = token_code("licence", lic.kind)
+        reasons.append(Reason("licence", code, f"{lic.url} ({lic.source})", evidence))
     return Observation(
         {"license.kinds": kinds, "license.noncommercial": any(lic.noncommercial for lic in licence_refs),
          "license.no_derivatives": any(lic.no_derivatives for lic in licence_refs)},
-        [Reason("licence", f"licence.{lic.kind}", f"{lic.url} ({lic.source})") for lic in licence_refs],
+        reasons,
     )

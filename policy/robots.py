@@ -4,8 +4,10 @@ Protego (Scrapy's parser) decides correctly in most cases but cannot say *which*
 line decided, matches product tokens as prefixes (``User-agent: face`` applies
 to ``FaceConsentBot``) and knows nothing of HTTP status, redirects, size limits
 or caching. Every faircrawl decision must name its rule, so the matching here is
-our own, written against RFC 9309 §2; fetching and caching policy live in
-:mod:`policy.robots_fetch` (status classes) and the crawler's robots gate.
+our own, written against RFC 9309 §2. Fetching lives in the crawler, in one
+place: crawler/sitefiles.py (``next_step`` classifies statuses and redirects;
+its cache keeps each origin's outcome), and crawler/gates/consent.py asks
+:meth:`RobotsTxt.check` before every request.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ class RobotsVerdict:
     explanation: str
 
 
+#: What a failed robots.txt check reads as (policy.observe): complete disallow, as for an unreachable file.
+PROTECTIVE_VERDICT = RobotsVerdict(False, RobotsAvailability.UNREACHABLE, None, (),
+                                   "robots.txt could not be checked (the reader failed): complete disallow assumed")
+
+
 @dataclass(slots=True)
 class RobotsTxt:
     """A parsed robots.txt (or the stand-in for an unavailable/unreachable one)."""
@@ -127,19 +134,6 @@ class RobotsTxt:
         robots = cls(availability=RobotsAvailability.PARSED, truncated=truncated)
         robots._read_lines(text)
         return robots
-
-    @classmethod
-    def from_status(cls, status: int, body: bytes) -> RobotsTxt:
-        """Classify a final (non-redirect) response by its status (RFC 9309 §2.3.1).
-
-        Scrapy parses the body of any status, so a 503 error page reads as
-        "allow everything"; here 5xx (and anything odd) fails closed.
-        """
-        if 200 <= status < 300:
-            return cls.parse(body)
-        if 400 <= status < 500:
-            return cls.unavailable(f"HTTP {status}")
-        return cls.unreachable(f"HTTP {status}")
 
     @property
     def cache_ttl_seconds(self) -> float:

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from policy.engine import Decision, PolicyContext
+from policy.issues import LintIssue
 from policy.jurisdiction import UNKNOWN, is_known_code
 from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
-from policy.packs import LintIssue, RulePack, _schema, _schema_issues
+from policy.packs import RulePack
+from policy.schemas import RULES_DIR, load_schema, schema_issues
 from policy.vocabulary import PURPOSES, SIGNALS
 
 
@@ -56,9 +58,9 @@ def run_pack_tests(pack: RulePack, test_files: list[Path] | None = None) -> Pack
         try:
             document, lines = load_yaml_with_lines(path)
         except PolicyFileError as error:
-            report.errors.append(LintIssue("error", error.path, error.line, error.problem, error.hint))
+            report.errors.append(LintIssue.from_error(error))
             continue
-        issues = _schema_issues(path, document, lines, _schema("tests.schema.json"))
+        issues = schema_issues(path, document, lines, load_schema(RULES_DIR / "tests.schema.json"), "cases")
         if issues:
             report.errors += issues
             continue

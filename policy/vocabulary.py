@@ -1,11 +1,13 @@
-"""The names rules may use: purposes, signals (with their types) and obligations.
+"""The names rules and decisions use: purposes, signals (with their types), obligations and reason codes.
 
-One place for each, so the loader, the linter, the engine and the crawler
-agree; a rule naming anything else is a lint error with the list of names.
+One place for each, so the loader, the linter, the engine, the signal readers
+and the crawler agree; a rule naming anything else is a lint error with the
+list of names, and a reason code is never built from a hostile token.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -67,3 +69,88 @@ OBLIGATION_ORDER: dict[str, tuple[str, ...]] = {
     Obligation.FACE_IMAGES: ("exclude", "store"),
 }
 OBLIGATIONS = (*OBLIGATION_ORDER, Obligation.RETENTION_DAYS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES)
+
+
+# -- reason codes -------------------------------------------------------------------------------
+#
+# A reason's ``code`` is what reports, tests and the crawler key on, so it comes from this fixed
+# vocabulary; a token read from a response (an X-Robots-Tag directive, a licence, a C2PA use) never
+# becomes part of a code unless it is one of the known tokens below. Rule ids from packs are codes
+# too (one per deciding rule); the rule schema limits them to RULE_ID_PATTERN, which has no dot.
+
+#: X-Robots-Tag / robots meta rule names that may be followed by ":" without being a bot name (reference §2.3).
+ROBOTS_RULES = frozenset({
+    "all", "noindex", "nofollow", "none", "noarchive", "nosnippet", "notranslate", "noimageindex",
+    "indexifembedded", "noai", "noimageai", "max-snippet", "max-image-preview", "max-video-preview",
+    "unavailable_after", "nocache", "noodp",
+})
+#: Directives with a code of their own (``page.noai``, ``image.noimageindex``); others are ``*.unknown_directive``.
+ROBOTS_DIRECTIVES = ROBOTS_RULES | {"index", "follow"}
+#: Creative Commons licence elements and versions that ``policy.signals.licenses`` classifies.
+CC_LICENCE_ELEMENTS = ("by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd")
+CC_LICENCE_VERSIONS = ("1.0", "2.0", "2.5", "3.0", "4.0")
+LICENCE_UNKNOWN = "unknown"
+LICENCE_KINDS = frozenset(
+    {f"cc-{element}-{version}" for element in CC_LICENCE_ELEMENTS for version in CC_LICENCE_VERSIONS}
+    | {"cc0", "cc-pdm", LICENCE_UNKNOWN}
+)
+#: The code of a signal reader that failed (an exception our code did not expect); the reading is the most protective.
+SIGNAL_READER_FAILED = "signal.reader_failed"
+#: Raw tokens kept as evidence with an ``*.unknown*`` code are cut to this many characters.
+TOKEN_EVIDENCE_CHARS = 100
+RULE_ID_PATTERN = "^[a-z0-9][a-z0-9-]*$"
+
+#: For each prefix whose codes are built from a token: the tokens known, and the code for any other.
+TOKEN_CODES: dict[str, tuple[frozenset[str], str]] = {
+    "page": (ROBOTS_DIRECTIVES, "page.unknown_directive"),
+    "image": (ROBOTS_DIRECTIVES, "image.unknown_directive"),
+    "licence": (LICENCE_KINDS, "licence.unknown"),
+    "c2pa": (frozenset(SIGNALS["c2pa.training_use"].values), "c2pa.unknown_use"),
+}
+
+#: Every reason code faircrawl produces (policy/observe.py and crawler/); a test keeps it complete.
+REASON_CODES: frozenset[str] = frozenset({
+    # robots.txt, per request (policy.observe) and the crawl-delay check (crawler/gates/consent.py)
+    "robots.allowed", "robots.disallowed", "robots.unavailable", "robots.unreachable", "robots.crawl_delay_too_long",
+    # the other signals (policy.observe)
+    "tdm.reserved", "tdm.not_reserved",
+    "aipref.train_ai_y", "aipref.train_ai_n", "content_signal.ai_train_yes", "content_signal.ai_train_no",
+    "ai_txt.allowed", "ai_txt.disallowed", "ai_txt.unreachable",
+    "iptc.data_mining", "iptc.data_mining_prohibited", "iptc.unreadable", "c2pa.unreadable",
+    SIGNAL_READER_FAILED,
+    # fetching and validating (crawler/spiders/site.py, crawler/pipelines/validate.py)
+    "fetch.http_error", "fetch.redirect_loop", "fetch.too_many_redirects", "fetch.too_large", "fetch.timeout",
+    "fetch.network_error", "host.private",
+    "page.crawled", "page.not_html",
+    "image.empty", "image.unsupported_format", "image.too_many_pixels", "image.not_an_image", "image.truncated",
+    "image.corrupt", "image.stored",
+    # faces, opt-outs, storage (crawler/pipelines/)
+    "faces.detected", "faces.none", "faces.known_image", "faces.detection_failed", "templates.persisted",
+    "optout.url_match", "optout.image_match", "optout.face_match", "optout.unscreenable", "optout.screened",
+    "optout.ignored", "storage.write_failed",
+    # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too
+    "policy.default_deny", "policy.testsites_only",
+    # produced by the crawler on main since f494248 (budgets, URL checks, stage errors, the record's cap)
+    "budget.pages", "budget.images", "budget.pages_per_site", "budget.images_per_site", "host.unresolvable",
+    "url.too_long", "url.unparseable", "page.unusable_links", "faces.search_incomplete", "internal.error",
+    "reasons.truncated",
+} | {f"{prefix}.{token}" for prefix, (tokens, _) in TOKEN_CODES.items() for token in tokens}
+  | {unknown for _, unknown in TOKEN_CODES.values()})
+
+
+def token_code(prefix: str, token: str) -> tuple[str, dict[str, str]]:
+    """The reason code for a token read from a response, and the evidence to keep with it.
+
+    ``token_code("page", "noai")`` is ``("page.noai", {})``; a token outside the
+    vocabulary gets the prefix's unknown code with the raw token, cut short, as
+    evidence: ``("page.unknown_directive", {"token": "ÿþã(noindex"})``.
+    """
+    known, unknown = TOKEN_CODES[prefix]
+    if token in known:
+        return f"{prefix}.{token}", {}
+    return unknown, {"token": token[:TOKEN_EVIDENCE_CHARS]}
+
+
+def is_reason_code(code: str) -> bool:
+    """True for a code of the vocabulary or a rule id (the only other codes a decision carries)."""
+    return code in REASON_CODES or re.fullmatch(RULE_ID_PATTERN, code) is not None

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-import http_sfv
+from http_sfv.dictionary import Dictionary
+from http_sfv.types import Token
 
 from policy.robots import RobotsTxt, pattern_octets, url_matches_pattern
 
@@ -73,6 +74,13 @@ class ContentSignals:
         return dict(self.all_values)
 
 
+#: What a failed aipref reader reads as (policy.observe): train-ai=n and ai-train=no, search too.
+PROTECTIVE = UsagePreferences(Preference.DISALLOWED, Preference.DISALLOWED, ((TRAIN_AI, "n"), (SEARCH, "n")),
+                              source="reader failure", notes=("the usage preferences could not be read: n assumed",))
+PROTECTIVE_SIGNALS = ContentSignals(Preference.DISALLOWED, Preference.DISALLOWED, Preference.DISALLOWED,
+                                    (("search", "n"), ("ai-input", "n"), ("ai-train", "n")), source="reader failure")
+
+
 # -- Content-Usage values --------------------------------------------------------
 
 
@@ -83,7 +91,7 @@ def parse_content_usage(value: str, source: str = f"{HEADER_NAME} header") -> Us
     parameters are ignored, and a parse failure makes every category unknown.
     """
     raw = _text(value)
-    dictionary = http_sfv.Dictionary()
+    dictionary = Dictionary()
     try:
         dictionary.parse(raw.encode("ascii"))
     except Exception as error:  # noqa: BLE001 - non-ASCII, bad syntax, uppercase keys, empty
@@ -95,7 +103,7 @@ def parse_content_usage(value: str, source: str = f"{HEADER_NAME} header") -> Us
         for key in dictionary:
             member = dictionary[key]
             item_value = getattr(member, "value", None)
-            if isinstance(item_value, http_sfv.Token) and str(item_value) in ("y", "n"):
+            if isinstance(item_value, Token) and str(item_value) in ("y", "n"):
                 values.append((str(key), str(item_value)))
             elif key in (TRAIN_AI, SEARCH):
                 notes.append(f"{key}: value {item_value!r:.40} is not the token y or n: unknown")
@@ -235,7 +243,7 @@ class RobotsUsage:
 
     @classmethod
     def from_parsed(cls, robots: RobotsTxt, token: str) -> RobotsUsage:
-        """The same, for an already parsed file (the robots gate has one)."""
+        """The same, for an already parsed file (the crawler's site-file cache has one, crawler/sitefiles.py)."""
         notes: list[str] = [
             f"line {r.line_number}: '{r.key}' before any user-agent line applies to no one"
             for r in robots.ungrouped_records if r.key in (CONTENT_USAGE_RECORD, CONTENT_SIGNAL_RECORD)
@@ -346,7 +354,4 @@ def _safe_list(values: object) -> list[object]:
         return []
     if isinstance(values, (str, bytes)):
         return [values]
-    try:
-        return list(values)  # type: ignore[call-overload]
-    except TypeError:
-        return []
+    return list(values) if isinstance(values, Iterable) else []

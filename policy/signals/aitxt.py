@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from policy.robots import RobotsTxt
 
 WELL_KNOWN_PATH = "/ai.txt"
+#: What a failed ai.txt reader reads as (policy.observe): no AI-training use, as for an unreachable ai.txt.
+PROTECTIVE = (False, "ai.txt could not be checked (the reader failed): refusal assumed")
 
 
 @dataclass(frozen=True, slots=True)

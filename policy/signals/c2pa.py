@@ -41,7 +41,9 @@ The assertion (CAWG training-and-data-mining 1.1; same shape in C2PA 1.x)::
 Every assertion found, in any manifest of the store (an ingredient's manifest
 included), is combined per entry key with the most restrictive use winning.
 Nothing here raises on bad input: lengths are checked against the buffer,
-nesting and box counts are bounded, and every problem becomes a note.
+nesting and box counts are bounded, and every problem becomes a note; a
+store that is present but cannot be walked whole marks the result
+incomplete, which :mod:`policy.observe` reads as prohibiting.
 """
 
 from __future__ import annotations
@@ -108,12 +110,15 @@ class C2paTrainingMining:
     ``label`` is None when no assertion was found. ``label`` set but
     ``ai_training_use`` None means an assertion was there but said nothing
     readable about training: the notes say why, and a caller that wants to
-    fail closed can.
+    fail closed can. ``complete`` False means a JUMBF/C2PA store is there but
+    could not be walked whole (truncated, lengths that lie, CBOR that does not
+    decode, limits reached): whatever it says, an opt-out may be hidden in it.
     """
 
     label: str | None = None
     entries: dict[str, str] = field(default_factory=dict, hash=False)
     notes: tuple[str, ...] = ()
+    complete: bool = True  # False: a store is there but part of it could not be read (an opt-out may be in it)
 
     @property
     def ai_training_use(self) -> str | None:
@@ -128,21 +133,23 @@ class C2paTrainingMining:
         return None if use is None else use != ALLOWED
 
 
+#: What a failed C2PA reader reads as (policy.observe): a store that could not be read, which prohibits.
+PROTECTIVE = C2paTrainingMining(notes=("the C2PA reader failed",), complete=False)
+
+
 def training_mining(image_bytes: bytes) -> C2paTrainingMining:
     """Read the training-mining assertions embedded in a JPEG, PNG or WebP (others by scanning).
 
-    Never raises: anything malformed, skipped or unsupported is described in ``notes``.
+    Hostile bytes never raise: anything malformed, skipped or unsupported is
+    described in ``notes``, and a store that is there but cannot be walked
+    whole makes the result incomplete (``complete`` is False).
     """
     notes = _Notes()
-    try:
-        if not isinstance(image_bytes, bytes | bytearray | memoryview):
-            notes.add(f"not bytes: {type(image_bytes).__name__}")
-            return C2paTrainingMining(notes=notes.freeze())
-        data = image_bytes if isinstance(image_bytes, bytes) else memoryview(image_bytes).tobytes()
-        return _read_stores(_manifest_stores(data, notes), notes)
-    except Exception as error:  # the contract is "never crash"; say what happened instead
-        notes.add(f"internal error while reading C2PA: {type(error).__name__}: {error}")
-        return C2paTrainingMining(notes=notes.freeze())
+    if not isinstance(image_bytes, bytes | bytearray | memoryview):
+        notes.damage(f"not bytes: {type(image_bytes).__name__}")
+        return C2paTrainingMining(notes=notes.freeze(), complete=False)
+    data = image_bytes if isinstance(image_bytes, bytes) else memoryview(image_bytes).tobytes()
+    return _read_stores(_manifest_stores(data, notes), notes)
 
 
 class _Notes:
@@ -152,6 +159,12 @@ class _Notes:
         self._items: list[str] = []
         self._dropped = 0
         self._limit = limit
+        self.damaged = False  # a C2PA store is there but could not be read whole
+
+    def damage(self, note: str) -> None:
+        """A note saying that part of a store could not be read: what it says about training is unknown."""
+        self.damaged = True
+        self.add(note)
 
     def add(self, note: str) -> None:
         if len(self._items) < self._limit:
@@ -190,7 +203,7 @@ def _jpeg_app11_boxes(data: bytes, notes: _Notes) -> list[memoryview]:
         if marker != 0xEB:
             continue
         if len(payload) < _JPEG_XT_HEADER.size + 8:
-            notes.add(f"jpeg: APP11 segment of {len(payload)} bytes is too short for a JUMBF packet")
+            notes.damage(f"jpeg: APP11 segment of {len(payload)} bytes is too short for a JUMBF packet")
             continue
         common_id, instance, sequence = _JPEG_XT_HEADER.unpack_from(payload)
         if common_id != b"JP":
@@ -198,7 +211,7 @@ def _jpeg_app11_boxes(data: bytes, notes: _Notes) -> list[memoryview]:
             continue
         by_sequence = packets.setdefault(instance, {})
         if sequence in by_sequence:
-            notes.add(f"jpeg: APP11 box instance {instance} repeats packet {sequence}; the first is kept")
+            notes.damage(f"jpeg: APP11 box instance {instance} repeats packet {sequence}; the first is kept")
             continue
         by_sequence[sequence] = payload[_JPEG_XT_HEADER.size:]
     boxes = []
@@ -212,7 +225,7 @@ def _jpeg_app11_boxes(data: bytes, notes: _Notes) -> list[memoryview]:
 def _join_jpeg_xt_packets(instance: int, by_sequence: dict[int, memoryview], notes: _Notes) -> memoryview | None:
     order = sorted(by_sequence)
     if order[0] != 1 or order != list(range(order[0], order[0] + len(order))):
-        notes.add(f"jpeg: APP11 box instance {instance} has packets {order[:8]}, not 1..{len(order)}; joined as found")
+        notes.damage(f"jpeg: APP11 box instance {instance} has packets {order[:8]}, not 1..{len(order)}; joined as found")
     first = by_sequence[order[0]]
     if len(order) == 1:
         return first
@@ -223,11 +236,11 @@ def _join_jpeg_xt_packets(instance: int, by_sequence: dict[int, memoryview], not
         packet = by_sequence[sequence]
         header_size = 16 if bytes(packet[:4]) == b"\x00\x00\x00\x01" else 8
         if bytes(packet[4:8]) != box_type:
-            notes.add(f"jpeg: APP11 box instance {instance} packet {sequence} repeats box type "
+            notes.damage(f"jpeg: APP11 box instance {instance} packet {sequence} repeats box type "
                       f"{bytes(packet[4:8])!r}, not {box_type!r}")
         total += max(len(packet) - header_size, 0)
         if total > DEFAULT_MAX_MANIFEST_STORE_BYTES:
-            notes.add(f"jpeg: APP11 box instance {instance} exceeds {DEFAULT_MAX_MANIFEST_STORE_BYTES} bytes; skipped")
+            notes.damage(f"jpeg: APP11 box instance {instance} exceeds {DEFAULT_MAX_MANIFEST_STORE_BYTES} bytes; skipped")
             return None
         parts.append(packet[header_size:])
     return memoryview(b"".join(parts))
@@ -256,8 +269,9 @@ def _jpeg_segments(data: bytes, notes: _Notes) -> Iterator[tuple[int, memoryview
             return
         length = (buffer[position] << 8) | buffer[position + 1]
         if length < 2 or position + length > size:
-            notes.add(f"jpeg: segment FF{marker:02X} at byte {position - 2} declares {length} bytes, "
-                      f"{size - position} remain; stopped")
+            (notes.damage if marker == 0xEB else notes.add)(
+                f"jpeg: segment FF{marker:02X} at byte {position - 2} declares {length} bytes, "
+                f"{size - position} remain; stopped")
             if marker == 0xEB and length >= 2:  # a truncated store may still hold its assertions
                 yield marker, buffer[position + 2:]
             return
@@ -282,14 +296,15 @@ def _after_entropy_coded_data(data: bytes, position: int) -> int:
 
 
 def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
-    stores = []
+    stores: list[memoryview] = []
     position, size = len(_PNG_SIGNATURE), len(buffer)
     while position + 12 <= size:
         length, = struct.unpack_from(">I", buffer, position)
         kind = bytes(buffer[position + 4:position + 8])
         end = position + 12 + length
         if length > 0x7FFFFFFF or end > size:
-            notes.add(f"png: chunk {kind!r} at byte {position} declares {length} bytes, {size - position - 12} remain; stopped")
+            (notes.damage if kind == b"caBX" else notes.add)(
+                f"png: chunk {kind!r} at byte {position} declares {length} bytes, {size - position - 12} remain; stopped")
             if kind == b"caBX":  # a truncated store may still hold its assertions
                 stores.append(buffer[position + 8:])
             return stores
@@ -297,7 +312,7 @@ def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
             data = buffer[position + 8:position + 8 + length]
             crc, = struct.unpack_from(">I", buffer, position + 8 + length)
             if zlib.crc32(data, zlib.crc32(kind)) != crc:
-                notes.add("png: caBX chunk CRC mismatch; read anyway")
+                notes.damage("png: caBX chunk CRC mismatch; read anyway")
             stores.append(data)
         if kind == b"IEND":
             return stores
@@ -308,7 +323,7 @@ def _png_cabx_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
 
 
 def _webp_c2pa_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
-    stores = []
+    stores: list[memoryview] = []
     riff_size, = struct.unpack_from("<I", buffer, 4)
     size = len(buffer)
     if riff_size + 8 > size:
@@ -319,8 +334,9 @@ def _webp_c2pa_chunks(buffer: memoryview, notes: _Notes) -> list[memoryview]:
         kind = bytes(buffer[position:position + 4])
         length, = struct.unpack_from("<I", buffer, position + 4)
         if position + 8 + length > end_of_riff:
-            notes.add(f"webp: chunk {kind!r} at byte {position} declares {length} bytes, "
-                      f"{end_of_riff - position - 8} remain; stopped")
+            (notes.damage if kind == b"C2PA" else notes.add)(
+                f"webp: chunk {kind!r} at byte {position} declares {length} bytes, "
+                f"{end_of_riff - position - 8} remain; stopped")
             if kind == b"C2PA":  # a truncated store may still hold its assertions
                 stores.append(buffer[position + 8:end_of_riff])
             return stores
@@ -334,7 +350,7 @@ def _scan_for_stores(data: bytes, notes: _Notes) -> list[memoryview]:
     """Find contiguous manifest stores in a container this module does not parse."""
     buffer, raw = memoryview(data), data
     signature = b"jumd" + MANIFEST_STORE_UUID
-    stores = []
+    stores: list[memoryview] = []
     position = raw.find(signature)
     while position >= 0 and len(stores) <= DEFAULT_MAX_MANIFEST_STORES:
         start = position - 12  # jumb LBox+TBox, then jumd LBox
@@ -370,24 +386,24 @@ def _boxes(buffer: memoryview, where: str, notes: _Notes) -> Iterator[tuple[byte
     position, size = 0, len(buffer)
     while position < size:
         if size - position < 8:
-            notes.add(f"{where}: {size - position} stray bytes after the last box")
+            notes.damage(f"{where}: {size - position} stray bytes after the last box")
             return
         declared, = struct.unpack_from(">I", buffer, position)
         box_type = bytes(buffer[position + 4:position + 8])
         header = 8
         if declared == 1:
             if size - position < 16:
-                notes.add(f"{where}: box {box_type!r} truncated in its extended length")
+                notes.damage(f"{where}: box {box_type!r} truncated in its extended length")
                 return
             declared, = struct.unpack_from(">Q", buffer, position + 8)
             header = 16
         elif declared == 0:
             declared = size - position  # "extends to the end"
         if declared < header:
-            notes.add(f"{where}: box {box_type!r} declares {declared} bytes, less than its header; stopped")
+            notes.damage(f"{where}: box {box_type!r} declares {declared} bytes, less than its header; stopped")
             return
         if declared > size - position:
-            notes.add(f"{where}: box {box_type!r} declares {declared} bytes, {size - position} remain; read what is there")
+            notes.damage(f"{where}: box {box_type!r} declares {declared} bytes, {size - position} remain; read what is there")
             declared = size - position
         yield box_type, buffer[position + header:position + declared]
         position += declared
@@ -398,7 +414,7 @@ def _parse_superbox(payload: memoryview, depth: int, budget: _BoxBudget, notes: 
     boxes = _boxes(payload, f"JUMBF depth {depth}", notes)
     first = next(boxes, None)
     if first is None or first[0] != b"jumd":
-        notes.add(f"JUMBF depth {depth}: superbox does not start with a jumd description box; skipped")
+        notes.damage(f"JUMBF depth {depth}: superbox does not start with a jumd description box; skipped")
         return None
     superbox = _describe(first[1], depth, notes)
     if superbox is None:
@@ -406,13 +422,13 @@ def _parse_superbox(payload: memoryview, depth: int, budget: _BoxBudget, notes: 
     for box_type, box_payload in boxes:
         if budget.remaining <= 0:
             if not budget.exhausted:
-                notes.add(f"JUMBF: more than {DEFAULT_MAX_BOXES} boxes; the rest are skipped")
+                notes.damage(f"JUMBF: more than {DEFAULT_MAX_BOXES} boxes; the rest are skipped")
                 budget.exhausted = True
             return superbox
         budget.remaining -= 1
         if box_type == b"jumb":
             if depth + 1 >= DEFAULT_MAX_BOX_DEPTH:
-                notes.add(f"JUMBF: superboxes nested deeper than {DEFAULT_MAX_BOX_DEPTH}; skipped")
+                notes.damage(f"JUMBF: superboxes nested deeper than {DEFAULT_MAX_BOX_DEPTH}; skipped")
                 continue
             child = _parse_superbox(box_payload, depth + 1, budget, notes)
             if child is not None:
@@ -424,7 +440,7 @@ def _parse_superbox(payload: memoryview, depth: int, budget: _BoxBudget, notes: 
 
 def _describe(payload: memoryview, depth: int, notes: _Notes) -> _Superbox | None:
     if len(payload) < 17:
-        notes.add(f"JUMBF depth {depth}: description box of {len(payload)} bytes is too short; skipped")
+        notes.damage(f"JUMBF depth {depth}: description box of {len(payload)} bytes is too short; skipped")
         return None
     uuid, toggles = bytes(payload[:16]), payload[16]
     label = None
@@ -432,12 +448,12 @@ def _describe(payload: memoryview, depth: int, notes: _Notes) -> _Superbox | Non
         rest = bytes(payload[17:])
         end = rest.find(b"\x00")
         if end < 0:
-            notes.add(f"JUMBF depth {depth}: description label is not null-terminated; label ignored")
+            notes.damage(f"JUMBF depth {depth}: description label is not null-terminated; label ignored")
         else:
             try:
                 label = rest[:end].decode("utf-8")
             except UnicodeDecodeError:
-                notes.add(f"JUMBF depth {depth}: description label is not UTF-8; read with replacement characters")
+                notes.damage(f"JUMBF depth {depth}: description label is not UTF-8; read with replacement characters")
                 label = rest[:end].decode("utf-8", errors="replace")
     return _Superbox(uuid, label)
 
@@ -456,20 +472,25 @@ def _read_stores(stores: list[memoryview], notes: _Notes) -> C2paTrainingMining:
     found: list[_Found] = []
     c2pa_stores = 0
     for candidate in stores:
-        top = next(_boxes(candidate, "JUMBF", notes), None)
+        framing = _Notes()  # what is wrong with the outer box counts only if it is a C2PA store
+        top = next(_boxes(candidate, "JUMBF", framing), None)
         if top is None or top[0] != b"jumb":
-            notes.add("JUMBF: embedded data is not a jumb superbox; skipped")
+            notes.damage("JUMBF: embedded data is not a jumb superbox; skipped")
             continue
         content_type = _content_type(top[1])
-        if content_type != MANIFEST_STORE_UUID:  # other JUMBF users (JPEG 360, ...) share APP11
-            described = content_type.hex() if content_type else "no description"
-            notes.add(f"JUMBF box ({described}) is not a C2PA manifest store; skipped")
+        if content_type is None:
+            notes.damage("JUMBF box without a readable description: it may be a C2PA store; skipped")
             continue
+        if content_type != MANIFEST_STORE_UUID:  # other JUMBF users (JPEG 360, ...) share APP11
+            notes.add(f"JUMBF box ({content_type.hex()}) is not a C2PA manifest store; skipped")
+            continue
+        for note in framing.freeze():
+            notes.damage(note)
         if len(top[1]) > DEFAULT_MAX_MANIFEST_STORE_BYTES:
-            notes.add(f"manifest store of {len(top[1])} bytes exceeds {DEFAULT_MAX_MANIFEST_STORE_BYTES}; skipped")
+            notes.damage(f"manifest store of {len(top[1])} bytes exceeds {DEFAULT_MAX_MANIFEST_STORE_BYTES}; skipped")
             continue
         if c2pa_stores == DEFAULT_MAX_MANIFEST_STORES:
-            notes.add(f"more than {DEFAULT_MAX_MANIFEST_STORES} C2PA manifest stores; the rest are skipped")
+            notes.damage(f"more than {DEFAULT_MAX_MANIFEST_STORES} C2PA manifest stores; the rest are skipped")
             break
         store = _parse_superbox(top[1], 0, _BoxBudget(), notes)
         if store is None:
@@ -510,18 +531,18 @@ def _assertions_in_store(store: _Superbox, notes: _Notes) -> Iterator[_Found]:
 
 def _assertion_entries(assertion: _Superbox, notes: _Notes) -> dict[str, str] | None:
     """Decode one assertion's content box and return its entries; None (and a note) if unreadable."""
-    where = assertion.label
+    where = assertion.label or "assertion"
     wanted = b"json" if assertion.uuid == JSON_UUID else b"cbor"
     if assertion.uuid not in (CBOR_UUID, JSON_UUID):
         notes.add(f"{where}: content type {assertion.uuid.hex()} is neither cbor nor json; trying both")
     contents = [(kind, payload) for kind, payload in assertion.contents if kind in (b"cbor", b"json")]
     contents.sort(key=lambda content: content[0] != wanted)
     if not contents:
-        notes.add(f"{where}: no cbor or json content box")
+        notes.damage(f"{where}: no cbor or json content box")
         return None
     kind, payload = contents[0]
     if len(payload) > DEFAULT_MAX_ASSERTION_BYTES:
-        notes.add(f"{where}: {kind.decode()} content of {len(payload)} bytes exceeds {DEFAULT_MAX_ASSERTION_BYTES}; skipped")
+        notes.damage(f"{where}: {kind.decode()} content of {len(payload)} bytes exceeds {DEFAULT_MAX_ASSERTION_BYTES}; skipped")
         return None
     try:
         if kind == b"cbor":
@@ -529,7 +550,7 @@ def _assertion_entries(assertion: _Superbox, notes: _Notes) -> dict[str, str] | 
         else:
             value = json.loads(bytes(payload).decode("utf-8"))
     except Exception as error:  # cbor2 and json raise a variety of errors on hostile input
-        notes.add(f"{where}: {kind.decode()} content does not decode: {type(error).__name__}: {str(error)[:200]}")
+        notes.damage(f"{where}: {kind.decode()} content does not decode: {type(error).__name__}: {str(error)[:200]}")
         return None
     return _entries(value, where, notes)
 
@@ -539,16 +560,16 @@ def _entries(value: Any, where: str, notes: _Notes) -> dict[str, str] | None:
         if isinstance(value, cbor2.CBORTag):
             value = value.value
     if not isinstance(value, dict):
-        notes.add(f"{where}: assertion is a {type(value).__name__}, not a map")
+        notes.damage(f"{where}: assertion is a {type(value).__name__}, not a map")
         return None
     raw_entries = value.get("entries")
     if not isinstance(raw_entries, dict):
-        notes.add(f"{where}: no 'entries' map")
+        notes.damage(f"{where}: no 'entries' map")
         return None
     entries: dict[str, str] = {}
     for count, (key, entry) in enumerate(raw_entries.items()):
         if count >= DEFAULT_MAX_ENTRIES:
-            notes.add(f"{where}: more than {DEFAULT_MAX_ENTRIES} entries; the rest are ignored")
+            notes.damage(f"{where}: more than {DEFAULT_MAX_ENTRIES} entries; the rest are ignored")
             break
         if not isinstance(key, str):
             notes.add(f"{where}: entry key {_preview(key)} is not a string; skipped")
@@ -592,7 +613,7 @@ def _preview(value: Any) -> str:
 
 def _combine(found: list[_Found], notes: _Notes) -> C2paTrainingMining:
     if not found:
-        return C2paTrainingMining(notes=notes.freeze())
+        return C2paTrainingMining(notes=notes.freeze(), complete=not notes.damaged)
     labels = sorted({item.label for item in found})
     if len(labels) > 1:
         notes.add(f"several training-mining labels: {', '.join(labels)}; most restrictive use per key")
@@ -605,4 +626,4 @@ def _combine(found: list[_Found], notes: _Notes) -> C2paTrainingMining:
         for key, use in item.entries.items():
             if key not in entries or USE_RESTRICTIVENESS[use] > USE_RESTRICTIVENESS[entries[key]]:
                 entries[key] = use
-    return C2paTrainingMining(label=label, entries=entries, notes=notes.freeze())
+    return C2paTrainingMining(label=label, entries=entries, notes=notes.freeze(), complete=not notes.damaged)

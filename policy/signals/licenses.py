@@ -16,13 +16,15 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from policy.vocabulary import CC_LICENCE_ELEMENTS, CC_LICENCE_VERSIONS, LICENCE_UNKNOWN
+
 SOURCE_REL = "rel-license"
 SOURCE_SCHEMA_ORG = "schema.org"
 SOURCE_MICRODATA = "microdata"
 SOURCE_XMP = "xmp"
 RELATION_LICENSE = "license"
 RELATION_ACQUIRE = "acquire-license-page"
-KIND_UNKNOWN = "unknown"
+KIND_UNKNOWN = LICENCE_UNKNOWN
 
 #: JSON-LD nesting deeper than this is not walked (hostile pages).
 MAX_JSON_LD_DEPTH = 64
@@ -30,8 +32,8 @@ MAX_JSON_LD_DEPTH = 64
 _CC_HOST = re.compile(r"^(?:www\.)?creativecommons\.org$", re.IGNORECASE)
 _SUFFIX = r"(?:/(?:deed|legalcode)(?:\.[a-z]{2,3}(?:[-_][a-z0-9]{2,4})?)?(?:\.txt)?)?/?"
 _CC_LICENSE_PATH = re.compile(
-    r"^/licenses/(?P<code>by|by-sa|by-nd|by-nc|by-nc-sa|by-nc-nd|by-nd-nc)"
-    r"/(?P<version>1\.0|2\.0|2\.5|3\.0|4\.0)"
+    r"^/licenses/(?P<code>" + "|".join(map(re.escape, (*CC_LICENCE_ELEMENTS, "by-nd-nc"))) + ")"
+    r"/(?P<version>" + "|".join(map(re.escape, CC_LICENCE_VERSIONS)) + ")"
     r"(?:/(?P<jurisdiction>[a-z]{2}(?:-[a-z]{2})?|scotland))?" + _SUFFIX + "$",
     re.IGNORECASE,
 )
@@ -66,6 +68,11 @@ class LicenseRef:
         return self.kind != KIND_UNKNOWN
 
 
+#: What a failed licence reader reads as (policy.observe): an unknown licence with every restriction.
+PROTECTIVE = LicenseRef("", KIND_UNKNOWN, "reader failure", noncommercial=True, no_derivatives=True, share_alike=True,
+                        attribution=True, evidence="the licence reader failed: every restriction assumed")
+
+
 @dataclass(frozen=True, slots=True)
 class PageLicenses:
     """Everything :func:`scan_page_licenses` found, with notes on what it could not read."""
@@ -94,21 +101,21 @@ def classify_license_url(
     if parts.scheme.lower() not in ("", "http", "https") or not _CC_HOST.match(parts.hostname or ""):
         return None
     path = parts.path
-    common = {"url": text, "source": source, "image_url": image_url, "relation": relation, "evidence": evidence or text}
     found = _CC_LICENSE_PATH.match(path)
     if found:
         code = found.group("code").lower().replace("by-nd-nc", "by-nc-nd")
         elements = code.split("-")
         jurisdiction = found.group("jurisdiction")
         return LicenseRef(
-            kind=f"cc-{code}-{found.group('version')}",
-            noncommercial="nc" in elements, no_derivatives="nd" in elements,
-            share_alike="sa" in elements, attribution=True,
-            jurisdiction=jurisdiction.lower() if jurisdiction else None, **common,
+            text, f"cc-{code}-{found.group('version')}", source, image_url,
+            noncommercial="nc" in elements, no_derivatives="nd" in elements, share_alike="sa" in elements,
+            attribution=True, relation=relation, jurisdiction=jurisdiction.lower() if jurisdiction else None,
+            evidence=evidence or text,
         )
     found = _CC_PUBLIC_DOMAIN_PATH.match(path)
     if found:
-        return LicenseRef(kind="cc0" if found.group("tool").lower() == "zero" else "cc-pdm", **common)
+        kind = "cc0" if found.group("tool").lower() == "zero" else "cc-pdm"
+        return LicenseRef(text, kind, source, image_url, relation=relation, evidence=evidence or text)
     return None
 
 

@@ -20,6 +20,8 @@ RESERVATION_FIELD = "tdm-reservation"
 POLICY_FIELD = "tdm-policy"
 #: The spec sets no limit; a rules file this large is hostile, not a policy.
 TDMREP_PARSE_LIMIT_BYTES = 1024 * 1024
+#: Nesting of arrays and objects read; the spec's file is an array of flat objects (two levels).
+TDMREP_MAX_DEPTH = 32
 
 SOURCE_FILE = "tdmrep.json"
 SOURCE_HEADER = "header"
@@ -44,6 +46,8 @@ class TdmValue:
 
 
 UNSET = TdmValue(None, None, SOURCE_UNSET, "")
+#: What a failed TDMRep reader reads as (policy.observe): rights reserved, as for an unreachable tdmrep.json.
+PROTECTIVE = TdmValue(1, None, "reader failure", "the TDMRep reader failed: reservation assumed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +67,40 @@ class TdmRule:
 
 @dataclass(frozen=True, slots=True)
 class TdmRepFile:
-    """A parsed /.well-known/tdmrep.json: rules in file order, first match wins."""
+    """A parsed /.well-known/tdmrep.json: rules in file order, first match wins.
+
+    A file that exists but cannot be read (too large, not UTF-8, not JSON, too
+    deep, not an array) may hide a reservation, so it reads as one, as an
+    unreachable file does: ``unreadable`` says why. Entries that are invalid
+    one by one keep the spec's handling (skipped, or their value unset).
+    """
 
     rules: tuple[TdmRule, ...] = ()
     notes: tuple[str, ...] = ()
+    unreadable: str | None = None
 
     @classmethod
     def parse(cls, body: bytes) -> TdmRepFile:
-        """Parse the file; anything unusable yields an empty file (everything unset) and a note."""
+        """Parse the file; anything unusable yields a file that reserves everything, with a note."""
         if not isinstance(body, (bytes, bytearray, str)):
-            return cls((), (f"body of type {type(body).__name__} is not a file: no rules",))
+            return cls.cannot_read(f"body of type {type(body).__name__} is not a file")
         raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
         if len(raw) > TDMREP_PARSE_LIMIT_BYTES:
-            return cls((), (f"tdmrep.json is {len(raw)} bytes, over the {TDMREP_PARSE_LIMIT_BYTES}-byte limit: no rules",))
+            return cls.cannot_read(f"tdmrep.json is {len(raw)} bytes, over the {TDMREP_PARSE_LIMIT_BYTES}-byte limit")
         try:
-            document = json.loads(raw.decode("utf-8-sig"))
-        except Exception as error:  # noqa: BLE001 - invalid UTF-8/JSON, or nesting deep enough to recurse out
-            return cls((), (f"tdmrep.json is not valid JSON ({type(error).__name__}): no rules",))
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return cls.cannot_read("tdmrep.json is not UTF-8")
+        try:
+            document = json.loads(text)
+        except RecursionError:
+            return cls.cannot_read(f"tdmrep.json is nested too deep (more than {TDMREP_MAX_DEPTH} levels)")
+        except ValueError as error:  # JSONDecodeError, and int() refusing a 5,000-digit number
+            return cls.cannot_read(f"tdmrep.json is not valid JSON ({type(error).__name__})")
+        if _depth(document) > TDMREP_MAX_DEPTH:
+            return cls.cannot_read(f"tdmrep.json is nested too deep (more than {TDMREP_MAX_DEPTH} levels)")
         if not isinstance(document, list):
-            return cls((), (f"tdmrep.json must be a JSON array, found {type(document).__name__}: no rules",))
+            return cls.cannot_read(f"tdmrep.json must be a JSON array, found {type(document).__name__}")
         rules: list[TdmRule] = []
         notes: list[str] = []
         for index, entry in enumerate(document):
@@ -90,8 +109,15 @@ class TdmRepFile:
                 rules.append(rule)
         return cls(tuple(rules), tuple(notes))
 
+    @classmethod
+    def cannot_read(cls, why: str) -> TdmRepFile:
+        return cls((), (f"{why}: reservation assumed",), why)
+
     def lookup(self, path_and_query: str) -> TdmValue:
         """The first rule whose location matches (case-sensitive, ``*`` and trailing ``$``)."""
+        if self.unreadable is not None:
+            return TdmValue(1, None, SOURCE_FILE, f"tdmrep.json cannot be read ({self.unreadable}): reservation assumed",
+                            self.notes)
         target = _path_and_query(path_and_query)
         for rule in self.rules:
             if not rule.matches(target):
@@ -111,11 +137,7 @@ def from_headers(headers: Mapping[str, Sequence[str]]) -> TdmValue:
     """
     reservations: list[str] = []
     policies: list[str] = []
-    try:
-        items = list(headers.items())
-    except Exception:  # noqa: BLE001 - not a mapping
-        return TdmValue(None, None, SOURCE_UNSET, "", ("headers are not a mapping: unset",))
-    for name, values in items:
+    for name, values in headers.items():  # not a mapping is the caller's bug: policy.observe reads it as reserved
         lowered = _text(name).strip().lower()
         if lowered == RESERVATION_FIELD:
             reservations.extend(_values(values))
@@ -207,6 +229,20 @@ def _read_entry(index: int, entry: object, notes: list[str]) -> TdmRule | None:
     return TdmRule(location, reservation, policy or None, index, raw)
 
 
+def _depth(document: object) -> int:
+    """How deeply arrays and objects nest in parsed JSON, counted without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        value, level = pending.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, level)
+            if deepest > TDMREP_MAX_DEPTH:
+                return deepest
+            pending.extend((item, level + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
 def _json_reservation(value: object) -> int | None:
     # bool is an int in Python (True == 1) but not a JSON number; 1.0 and "1" are protocol errors.
     if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
@@ -237,12 +273,9 @@ def _level(source: str, reservations: list[str], policies: list[str]) -> TdmValu
 def _values(values: object) -> list[str]:
     if values is None:
         return []
-    if isinstance(values, (str, bytes, bytearray)):
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Iterable):
         return [_text(values)]
-    try:
-        return [_text(v) for v in values if v is not None]  # type: ignore[attr-defined]
-    except TypeError:
-        return [_text(values)]
+    return [_text(v) for v in values if v is not None]
 
 
 def _text(value: object) -> str:

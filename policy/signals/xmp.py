@@ -81,6 +81,10 @@ class IptcDataMining:
         return bool(self.prohibiting_codes)
 
 
+#: What a failed XMP reader reads as (policy.observe): unreadable metadata, which prohibits.
+PROTECTIVE = IptcDataMining(notes=("the XMP reader failed",), unreadable_packets=1)
+
+
 def read_xmp_packets(image_bytes: bytes) -> list[bytes]:
     """Every XMP packet in the image: Pillow's, every JPEG APP1 packet, reassembled Extended XMP."""
     return _read_packets(image_bytes)[0]
@@ -88,6 +92,9 @@ def read_xmp_packets(image_bytes: bytes) -> list[bytes]:
 
 def data_mining(image_bytes: bytes) -> IptcDataMining:
     """Read ``plus:DataMining``, ``xmpRights:WebStatement`` and ``plus:LicensorURL`` from all packets."""
+    if not isinstance(image_bytes, (bytes, bytearray, memoryview)):  # nothing could be read: incomplete
+        return IptcDataMining(notes=(f"input of type {type(image_bytes).__name__} is not image bytes",),
+                              unreadable_packets=1)
     packets, notes = _read_packets(image_bytes)
     values: list[str] = []
     web_statements: list[str] = []
@@ -274,7 +281,8 @@ def _parse_packet(packet: bytes, number: int, notes: list[str]) -> Element | Non
         notes.append(f"XMP packet {number} is empty")
         return None
     try:
-        return SafeElementTree.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = SafeElementTree.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        return root
     except DefusedXmlException as error:
         notes.append(f"XMP packet {number} refused: {type(error).__name__} (DTD/entity/external reference)")
     except Exception as error:  # noqa: BLE001 - ParseError, encoding errors, anything else

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from policy.vocabulary import ROBOTS_RULES
+
 #: Rule names that may be followed by ":" without being a bot name (reference §2.3).
-KNOWN_RULES = frozenset({
-    "all", "noindex", "nofollow", "none", "noarchive", "nosnippet", "notranslate", "noimageindex",
-    "indexifembedded", "noai", "noimageai", "max-snippet", "max-image-preview", "max-video-preview",
-    "unavailable_after", "nocache", "noodp",
-})
+KNOWN_RULES = ROBOTS_RULES
 #: Directives an opt-out gate usually refuses on (img2dataset's default list plus ``none``).
 INDEX_OPT_OUTS = frozenset({"noindex", "noimageindex", "none"})
 AI_OPT_OUTS = frozenset({"noai", "noimageai"})
@@ -72,6 +70,11 @@ class RobotsDirectives:
         return tuple(s.describe() for s in self.sources if s.directive == wanted)
 
 
+#: What a failed X-Robots-Tag or meta reader reads as (policy.observe): every opt-out, nofollow included.
+PROTECTIVE = RobotsDirectives(frozenset({"none", "noindex", "nofollow", "noimageindex", "noai", "noimageai"}),
+                              notes=("the directives could not be read: every opt-out assumed",))
+
+
 def from_headers(values: Iterable[str], token: str, now: datetime | None = None) -> RobotsDirectives:
     """Directives for ``token`` from every X-Robots-Tag header instance (all of them, in order).
 
@@ -92,11 +95,10 @@ def from_meta(metas: Iterable[tuple[str, str]], token: str, now: datetime | None
     selected: list[tuple[str, object]] = []
     notes: list[str] = []
     for pair in _safe_iter(metas):
-        try:
-            name, content = pair  # type: ignore[misc]
-        except (TypeError, ValueError):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             notes.append(f"ignored meta entry that is not a (name, content) pair: {pair!r:.80}")
             continue
+        name, content = pair
         if name is None or content is None:
             continue
         lowered = _text(name).strip().lower()
@@ -218,7 +220,4 @@ def _safe_iter(values: object) -> list[object]:
         return []
     if isinstance(values, (str, bytes)):
         return [values]  # a single value passed where a list was expected
-    try:
-        return list(values)  # type: ignore[call-overload]
-    except TypeError:
-        return []
+    return list(values) if isinstance(values, Iterable) else []

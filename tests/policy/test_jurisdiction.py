@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from policy import jurisdiction as jurisdiction_module
+from policy import hosts as hosts_module
 from policy.jurisdiction import UNKNOWN, Jurisdiction, SiteRegistry, region_of_language_tag, resolve
 
 REGISTRY_YAML = """\
@@ -146,13 +146,13 @@ def test_only_a_language_tag_with_a_country_region_names_a_country(tag: str, reg
 @pytest.fixture
 def fresh_extractor() -> Iterator[None]:
     """Build the tldextract extractor anew inside the test (and again afterwards, outside it)."""
-    jurisdiction_module._extractor.cache_clear()
+    hosts_module.suffix_extractor.cache_clear()
     yield
-    jurisdiction_module._extractor.cache_clear()
+    hosts_module.suffix_extractor.cache_clear()
 
 
 def test_the_suffix_list_is_never_fetched(fresh_extractor: None) -> None:
-    extractor = jurisdiction_module._extractor()
+    extractor = hosts_module.suffix_extractor()
 
     assert extractor.suffix_list_urls == ()
     assert extractor.fallback_to_snapshot is True

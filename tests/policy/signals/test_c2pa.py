@@ -11,6 +11,7 @@ import random
 import struct
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import cbor2
@@ -28,10 +29,12 @@ from crawler.testsites.c2pa_embed import (
     embed_manifest_store,
     manifest_store,
     superbox,
+    training_mining_store,
     with_corrupt_c2pa,
     with_training_mining,
 )
 from crawler.testsites.images import landscape
+from policy.observe import metadata_observation
 from policy.signals.c2pa import TRAINING_USE_KEYS, C2paTrainingMining, training_mining
 
 DATA = Path(__file__).parent / "data"
@@ -445,3 +448,106 @@ def test_truncated_and_bit_flipped_samples_never_raise(filename: str) -> None:
             if mutated:
                 mutated[rng.randrange(len(mutated))] = rng.randrange(256)
         training_mining(bytes(mutated))  # must return, whatever it finds
+
+
+# --- A corrupt store counts as prohibiting: an opt-out may be in the part that cannot be read ---------
+
+ALLOWED = {"cawg.ai_training": {"use": "allowed"}, "cawg.data_mining": {"use": "allowed"}}
+SIGNED_ALLOWED_PNG = (DATA / "c2pa-allowed.png").read_bytes()
+ALLOWED_JPEG = with_training_mining(JPEG, ALLOWED, chunk_bytes=96)
+
+
+def png_with_store(png: bytes, change: Callable[[bytearray], None]) -> bytes:
+    """``png`` with its caBX chunk's data changed in place and the chunk's CRC made right again."""
+    image = bytearray(png)
+    start = image.index(b"caBX") - 4
+    length = struct.unpack_from(">I", image, start)[0]
+    data = bytearray(image[start + 8:start + 8 + length])
+    change(data)
+    assert len(data) == length
+    image[start + 8:start + 8 + length] = data
+    struct.pack_into(">I", image, start + 8 + length, zlib.crc32(bytes(image[start + 4:start + 8 + length])))
+    return bytes(image)
+
+
+def lying_length(label: bytes) -> Callable[[bytearray], None]:
+    """Make the superbox labelled ``label`` declare far more bytes than the store holds."""
+    def change(data: bytearray) -> None:
+        superbox_start = data.index(label) - 17 - 8 - 8  # label, after jumd UUID+toggles, jumd header, jumb header
+        assert data[superbox_start + 4:superbox_start + 8] == b"jumb"
+        struct.pack_into(">I", data, superbox_start, 0x7FFFFF00)
+    return change
+
+
+def garbled_cbor(data: bytearray) -> None:
+    """The training-mining assertion's CBOR made undecodable (0x1c is a reserved CBOR initial byte)."""
+    at = data.index(b"cbor", data.index(b"c2pa.training-mining")) + 4
+    data[at] = 0x1C
+
+
+def garbled(store: bytes) -> bytes:
+    changed = bytearray(store)
+    garbled_cbor(changed)
+    return bytes(changed)
+
+
+def jpeg_without_segment(jpeg: bytes, index: int) -> bytes:
+    return jpeg.replace(app11_segments(jpeg)[index], b"", 1)
+
+
+def jpeg_with_segment_twice(jpeg: bytes, index: int) -> bytes:
+    segment = app11_segments(jpeg)[index]
+    return jpeg.replace(segment, segment + segment, 1)
+
+
+def jpeg_cut_in_store(jpeg: bytes) -> bytes:
+    segments = app11_segments(jpeg)
+    return jpeg[:jpeg.index(segments[len(segments) // 2]) + 30]
+
+
+CORRUPT_ALLOWED_IMAGES = {
+    "png-cut-inside-the-signature": SIGNED_ALLOWED_PNG[:SIGNED_ALLOWED_PNG.rindex(b"c2pa.signature") + 40],
+    "png-cut-before-the-assertion": SIGNED_ALLOWED_PNG[:SIGNED_ALLOWED_PNG.index(b"c2pa.training-mining") - 40],
+    "png-crc-mismatch": SIGNED_ALLOWED_PNG.replace(b"c2pa.claim", b"c2pa.clain", 1),
+    "png-assertion-store-length-lies": png_with_store(SIGNED_ALLOWED_PNG, lying_length(b"c2pa.assertions")),
+    "png-assertion-cbor-garbled": png_with_store(SIGNED_ALLOWED_PNG, garbled_cbor),
+    "png-store-not-a-superbox": png_with_store(SIGNED_ALLOWED_PNG, lambda data: data.__setitem__(slice(4, 8), b"free")),
+    "jpeg-packet-missing": jpeg_without_segment(ALLOWED_JPEG, 1),
+    "jpeg-packet-repeated": jpeg_with_segment_twice(ALLOWED_JPEG, 1),
+    "jpeg-cut-inside-the-store": jpeg_cut_in_store(ALLOWED_JPEG),
+    "jpeg-assertion-cbor-garbled": embed_manifest_store(JPEG, garbled(training_mining_store(ALLOWED,
+                                                                                           label="c2pa.training-mining"))),
+}
+
+
+@pytest.mark.parametrize("image", [SIGNED_ALLOWED_PNG, ALLOWED_JPEG], ids=["signed-png", "jpeg"])
+def test_an_intact_allowed_store_is_complete_and_allows(image: bytes) -> None:
+    observation = metadata_observation(image)
+
+    assert training_mining(image).complete is True
+    assert observation.signals["c2pa.prohibits_ai_training"] is False
+    assert [r.code for r in observation.reasons if r.source == "c2pa"] == ["c2pa.allowed"]
+
+
+@pytest.mark.parametrize("image", CORRUPT_ALLOWED_IMAGES.values(), ids=CORRUPT_ALLOWED_IMAGES.keys())
+def test_a_corrupt_store_that_said_allowed_counts_as_prohibiting(image: bytes) -> None:
+    result = training_mining(image)
+    observation = metadata_observation(image)
+
+    assert result.complete is False, result.notes
+    assert observation.signals["c2pa.prohibits_ai_training"] is True
+    (reason,) = [r for r in observation.reasons if r.source == "c2pa"]
+    assert reason.code == "c2pa.unreadable"
+    assert "cannot be read" in reason.detail
+
+
+@pytest.mark.parametrize("store", HOSTILE_STORES.values(), ids=HOSTILE_STORES.keys())
+def test_a_hostile_store_counts_as_prohibiting(store: bytes) -> None:
+    observation = metadata_observation(embed_manifest_store(JPEG, store))
+
+    assert observation.signals["c2pa.prohibits_ai_training"] is True
+
+
+@pytest.mark.parametrize("value", ["not bytes", None, 12], ids=["str", "none", "int"])
+def test_input_that_is_not_bytes_is_incomplete(value: object) -> None:
+    assert training_mining(value).complete is False  # type: ignore[arg-type]

@@ -124,31 +124,39 @@ def test_policy_is_dropped_for_unreserved_file_rule():
     assert (value.reservation, value.policy) == (0, None)
 
 
-INVALID_FILES = [
-    pytest.param(b"", id="empty-body"),
-    pytest.param(b"not json", id="not-json"),
-    pytest.param(b'{"location": "/", "tdm-reservation": 1}', id="object-not-array"),
-    pytest.param(b'"just a string"', id="string-not-array"),
-    pytest.param(b"\xff\xfe\x00garbage", id="invalid-utf8"),
-    pytest.param(b"[" * 100_000 + b"]" * 100_000, id="deep-nesting"),
-    pytest.param(b"[" + b" " * (TDMREP_PARSE_LIMIT_BYTES + 1) + b"]", id="over-size-limit"),
-    pytest.param("[]", id="str-body"),
-    pytest.param(None, id="none-body"),
+# A tdmrep.json that exists but cannot be read may hide a reservation: it counts as one (fail closed),
+# as an unreachable file does. (body, what the note says)
+UNREADABLE_FILES = [
+    pytest.param(b"", "not valid JSON", id="empty-body"),
+    pytest.param(b"not json", "not valid JSON", id="not-json"),
+    pytest.param(b'[{"location": "/", "tdm-reservation": 0}', "not valid JSON", id="cut-short"),
+    pytest.param(b'{"location": "/", "tdm-reservation": 1}', "must be a JSON array", id="object-not-array"),
+    pytest.param(b'"just a string"', "must be a JSON array", id="string-not-array"),
+    pytest.param(b"\xff\xfe\x00garbage", "not UTF-8", id="invalid-utf8"),
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, "too deep", id="deep-nesting"),
+    pytest.param(b"[" * 40 + b"]" * 40, "too deep", id="nested-deeper-than-the-limit"),
+    pytest.param(b"[" + b" " * (TDMREP_PARSE_LIMIT_BYTES + 1) + b"]", "over the", id="over-size-limit"),
+    pytest.param(json.dumps([{"location": "/", "tdm-reservation": 0, "pad": "x" * (3 * 1024 * 1024)}]).encode(),
+                 "over the", id="valid-json-between-1-and-16-mib"),
+    pytest.param(None, "not a file", id="none-body"),
 ]
 
 
-@pytest.mark.parametrize("body", INVALID_FILES)
-def test_unusable_file_is_empty_and_everything_unset(body):
-    file = TdmRepFile.parse(body)
+@pytest.mark.parametrize(("body", "why"), UNREADABLE_FILES)
+def test_an_unreadable_file_is_a_reservation_that_says_why(body: object, why: str) -> None:
+    file = TdmRepFile.parse(body)  # type: ignore[arg-type]
+    value = file.lookup("/images/anything.jpg")
+
     assert file.rules == ()
-    assert file.lookup("/anything").reservation is None
+    assert (value.reservation, value.source, value.reserved) == (1, "tdmrep.json", True)
+    assert why in value.evidence and "reservation assumed" in value.evidence
+    assert any(why in note for note in value.notes)
 
 
-@pytest.mark.parametrize(
-    "body", [b"not json", b"{}", b"[" * 100_000], ids=["invalid-json", "wrong-shape", "deep-nesting"],
-)
-def test_unusable_file_explains_itself(body):
-    assert TdmRepFile.parse(body).notes
+@pytest.mark.parametrize("body", [b"[]", "[]", b"\xef\xbb\xbf[]", b'[{"location": "/elsewhere", "tdm-reservation": 1}]'],
+                         ids=["empty-array", "str-body", "bom", "no-matching-rule"])
+def test_a_readable_file_without_a_matching_rule_leaves_the_reservation_unset(body: bytes | str) -> None:
+    assert TdmRepFile.parse(body).lookup("/images/a.jpg").reservation is None
 
 
 def test_utf8_bom_is_accepted():
@@ -207,9 +215,16 @@ def test_invalid_header_value_leaves_note():
     assert any("'yes'" in note for note in from_headers({"tdm-reservation": ["yes"]}).notes)
 
 
-@pytest.mark.parametrize("headers", [None, 5, {"tdm-reservation": None}, {"tdm-reservation": [None, 3]}])
-def test_hostile_headers_never_raise(headers):
+@pytest.mark.parametrize("headers", [{"tdm-reservation": None}, {"tdm-reservation": [None, 3]}, {5: ["1"]}])
+def test_hostile_header_values_never_raise(headers):
     assert isinstance(from_headers(headers), TdmValue)
+
+
+@pytest.mark.parametrize("headers", [None, 5, ["tdm-reservation", "1"]])
+def test_headers_that_are_not_a_mapping_are_the_callers_bug_not_unset(headers):
+    # Reading them as "unset" would read as "not reserved"; policy.observe's guard reads the error as reserved.
+    with pytest.raises(AttributeError):
+        from_headers(headers)
 
 
 # -- meta ------------------------------------------------------------------------
