@@ -23,7 +23,6 @@ from crawler.settings import check_settings, setting
 from policy.errors import FaircrawlError, PolicyError, StorageError, UsageError
 
 EXIT_USAGE = 2
-UserError = UsageError  # the name older command code raises
 
 
 class _ErrorExit(click.ClickException):
@@ -369,15 +368,11 @@ def _pack_paths(paths: tuple[str, ...]) -> list[str]:
 def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_registries: tuple[str, ...]) -> None:
     """Check rule packs (names or folders or files; default: the shipped packs) and the registries (default: shipped)."""
     from policy.issues import shown_issues
-    from policy.loading import PolicyError
     from policy.packs import REGISTRY_DIR, lint_registries, read_pack
 
     errors = warnings = 0
     for target in _pack_paths(paths):
-        try:
-            pack = read_pack(target)
-        except PolicyError as error:
-            raise UserError(str(error)) from None
+        pack = read_pack(target)
         for line in shown_issues(pack.issues):
             click.echo(line)
         errors += len(pack.errors)
@@ -402,6 +397,7 @@ def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
 def policy_test(paths: tuple[str, ...], verbose: bool) -> None:
     """Run the table-driven cases next to the rules; fail on a failed case or when no case ran."""
+    from policy.issues import shown_issues
     from policy.packs import read_pack
     from policy.testing import run_pack_tests
 
@@ -409,8 +405,8 @@ def policy_test(paths: tuple[str, ...], verbose: bool) -> None:
     for target in _pack_paths(paths):
         pack = read_pack(target)
         if pack.errors:
-            for issue in pack.errors:
-                click.echo(str(issue))
+            for line in shown_issues(pack.errors):
+                click.echo(line)
             click.echo(f"{pack.name}: not tested, the pack has errors (run `faircrawl policy lint`)")
             failed = True
             continue
