@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set faircrawl up in ./.venv (created if missing) and run one job:
 #   ./dev.sh demo     set up, serve the test sites, crawl them, print the report
-#   ./dev.sh test     set up, run the whole test suite (what CI runs)
+#   ./dev.sh test     set up, type-check (mypy) and run the whole test suite (what CI runs)
 #   ./dev.sh setup    set up only
 # Extra arguments go to the job (e.g. ./dev.sh test -k robots).
 set -euo pipefail
@@ -32,7 +32,9 @@ fi
 
 case "$job" in
     demo)  exec .venv/bin/faircrawl demo "$@" ;;
-    test)  exec .venv/bin/python -m pytest "$@" ;;
+    test)  echo "[test] mypy (strict on policy/, storage/, faces/)"
+           .venv/bin/mypy
+           exec .venv/bin/python -m pytest "$@" ;;
     setup) echo "[setup] done: .venv/bin/faircrawl --help" ;;
     *)     echo "error: unknown job '$job'; use demo, test or setup" >&2; exit 2 ;;
 esac

@@ -56,6 +56,15 @@ def _notify(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _open_database(db: str | None) -> Any:
+    """The configured database (--db or FAIRCRAWL_DB), after marking runs of dead crawls and removing their partial
+    files in the configured image store."""
+    from crawler.startup import open_database
+
+    settings = crawl_settings(FAIRCRAWL_DB=db)
+    return open_database(setting(settings, "FAIRCRAWL_DB"), Path(setting(settings, "FAIRCRAWL_STORE")), _notify)
+
+
 def _check_start_urls(urls: tuple[str, ...] | list[str], what: str = "start URL") -> list[str]:
     from crawler.spiders.site import parsed_http_url
 
@@ -234,9 +243,8 @@ def _run_scrapy(start_urls: list[str], settings: Settings, spider: Any = None,
 def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bool, show_all: bool) -> None:
     """Summarise a past crawl run (the latest by default) from the database."""
     from crawler.report import build_report, format_summary, latest_run_id, list_runs
-    from crawler.startup import open_database
 
-    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"), notify=_notify)
+    database = _open_database(db)
     if list_runs_flag:
         for run in list_runs(database):
             click.echo(f"{run['id']}  {run['started_at']}  {run['status']:<11} {', '.join(run['start_urls'][:3])}")
@@ -310,7 +318,8 @@ def testsites_serve(port: int, interface: str) -> None:
         click.echo(f"  {site.hostname:<26} {site.jurisdiction:<6} {state:<6} {site.description}")
     click.echo(f"try:   curl --proxy {address} http://open.example.com/")
     click.echo(f"crawl: faircrawl crawl --testsites --testsites-server {address}")
-    reactor.run()  # type: ignore[attr-defined]
+    running: Any = reactor  # twisted's reactor is typed through zope interfaces
+    running.run()
     click.echo("stopped")
 
 
@@ -573,10 +582,9 @@ def maintenance() -> None:
 @click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
 def maintenance_expire(db: str | None) -> None:
     """Delete persisted face templates whose retention has ended (also done at the start of each crawl)."""
-    from crawler.startup import open_database
     from storage.retention import expire_templates
 
-    database = open_database(setting(crawl_settings(FAIRCRAWL_DB=db), "FAIRCRAWL_DB"), notify=_notify)
+    database = _open_database(db)
     removed = expire_templates(database)
     click.echo(f"{removed} face template(s) past retention deleted (audit event recorded)")
 

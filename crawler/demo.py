@@ -28,7 +28,8 @@ def run_pack(pack: str, db: str, store: str, report_path: Path) -> dict[str, Any
     finished = subprocess.run(command, env=os.environ.copy(), stdout=subprocess.PIPE, text=True)
     if finished.returncode not in (0, 1) or not report_path.exists():
         raise DemoError(f"the {pack} crawl did not finish (exit {finished.returncode}):\n{finished.stdout[-2000:]}")
-    return json.loads(report_path.read_text(encoding="utf-8"))
+    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+    return report
 
 
 def compare(lawful: dict[str, Any], unlawful: dict[str, Any]) -> dict[str, Any]:

@@ -57,7 +57,8 @@ class ExplainSpider(SiteSpider):
 
     name = "explain"
 
-    def __init__(self, targets: list[ExplainTarget], start_urls: list[str] | str = (), **kwargs: Any) -> None:
+    def __init__(self, targets: list[ExplainTarget], start_urls: list[str] | tuple[str, ...] | str = (),
+                 **kwargs: Any) -> None:
         super().__init__(start_urls, **kwargs)
         self.targets = targets
 

@@ -14,7 +14,7 @@ def describe_error(error: BaseException) -> str:
     cause = error.__cause__
     reasons = getattr(cause, "reasons", None)  # Twisted's ResponseFailed & co.
     if isinstance(reasons, list) and reasons:
-        return "; ".join(describe_error(f.value) for f in reasons if isinstance(f, Failure))
+        return "; ".join(describe_error(f.value) for f in reasons if isinstance(f, Failure) and f.value is not None)
     if cause is not None and str(error) == str(cause):
         return describe_error(cause)
     message = str(error).strip().rstrip(".")

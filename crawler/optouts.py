@@ -111,7 +111,8 @@ def suppression_list_exists(url: str) -> bool:
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return True
-    return bool(parsed.database) and parsed.database != ":memory:" and Path(parsed.database).exists()
+    database = parsed.database
+    return bool(database) and database != ":memory:" and Path(str(database)).exists()
 
 
 def screen_for(crawler: Crawler) -> OptOutScreen:

@@ -92,7 +92,7 @@ class PrivateHostGate:
             return ("host.unresolvable", f"{host} cannot be resolved ({type(error).__name__}), so it cannot be checked "
                     "for a private address: not crawled")
         for *_, sockaddr in answers:
-            address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
             label = special_purpose(address)
             if label:
                 return ("host.private",

@@ -69,6 +69,7 @@ def _headers(response: Response) -> dict[str, list[str]]:
 def classify_failure(failure: Failure, request: Request) -> Reason:
     """Turn a download failure into a reason a reader understands."""
     error = failure.value
+    assert error is not None
     name = type(error).__name__
     if isinstance(error, HttpError):
         status = error.response.status
@@ -89,7 +90,7 @@ def classify_failure(failure: Failure, request: Request) -> Reason:
 class SiteSpider(Spider):
     name = "site"
 
-    def __init__(self, start_urls: list[str] | str = (), *args: Any, **kwargs: Any) -> None:
+    def __init__(self, start_urls: list[str] | tuple[str, ...] | str = (), *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if isinstance(start_urls, str):  # from `scrapy crawl site -a start_urls=a,b`
             start_urls = [u for u in start_urls.split(",") if u]

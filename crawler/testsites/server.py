@@ -12,11 +12,11 @@ import socket
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
-from twisted.internet.interfaces import IListeningPort
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Request, Site
+from twisted.web.server import NOT_DONE_YET, Site
 
 from crawler.testsites.catalog import Catalog, Served
 
@@ -58,10 +58,10 @@ class CatalogResource(Resource):
     isLeaf = True
 
     def __init__(self, catalog: Catalog) -> None:
-        super().__init__()
+        Resource.__init__(self)  # type: ignore[no-untyped-call]  # twisted.web is untyped
         self.responder = CatalogResponder(catalog)
 
-    def render(self, request: Request) -> bytes | int:
+    def render(self, request: Any) -> bytes | int:  # twisted.web.server.Request (its methods are untyped)
         host, path, query = _target(request.uri.decode("latin-1"), request.getHeader("host") or "")
         served, body = self.responder.respond(host, path, query)
         if served is None:
@@ -69,7 +69,7 @@ class CatalogResource(Resource):
             request.setHeader("content-type", "text/plain; charset=utf-8")
             return body
         if served.abort:
-            request.transport.abortConnection()  # type: ignore[union-attr]
+            request.transport.abortConnection()
             return NOT_DONE_YET
         request.setResponseCode(served.status)
         if served.location:
@@ -80,15 +80,16 @@ class CatalogResource(Resource):
         return body
 
 
-def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> IListeningPort:
-    """Start serving in the installed reactor (Scrapy's, when inside a crawl); returns the port."""
+def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> Any:
+    """Start serving in the installed reactor (Scrapy's, when inside a crawl); returns its IListeningPort."""
     from twisted.internet import reactor  # imported late: Scrapy must choose the reactor first
 
-    site = Site(CatalogResource(catalog))
+    site_class: Any = Site  # twisted's classes are untyped (zope interfaces)
+    site = site_class(CatalogResource(catalog))
     site.noisy = False
     site.log = lambda request: None  # no access log: keeps a crawl's output readable
-    return reactor.listenTCP(  # type: ignore[attr-defined]
-        port, site, interface=interface)
+    tcp: Any = reactor
+    return tcp.listenTCP(port, site, interface=interface)
 
 
 def serve_in_thread(catalog: Catalog) -> tuple[str, Callable[[], None]]:

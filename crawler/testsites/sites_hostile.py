@@ -113,7 +113,7 @@ def _twins_site() -> TestSite:
 def _broken_tdmrep_sites() -> list[TestSite]:
     """A tdmrep.json that exists but cannot be read is a reservation, as an unreachable one is."""
     reserved = ("stored", "ignores-tdm-reservation")
-    sites = []
+    sites: list[TestSite] = []
     for host, body, what in (
         ("badjson-tdm.example.com", b'[{"location": "/", "tdm-reservation": 0', "invalid JSON"),
         ("bigtdm.example.com", b"[" + b'{"location": "/x", "tdm-reservation": 0},' * 60_000 + b"{}]",
