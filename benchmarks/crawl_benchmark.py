@@ -28,6 +28,7 @@ from typing import Any
 
 from benchmarks.procstats import Measured, run_measured
 from benchmarks.site import ensure_site
+from policy.errors import FaircrawlError
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/, where the `faircrawl` script lives
@@ -35,7 +36,7 @@ TARGET_RATIO = 0.9
 NOISY_SHARE = 0.2  # other load above this share of one CPU over the run gets a warning
 
 
-class BenchmarkError(RuntimeError):
+class BenchmarkError(FaircrawlError):
     """A crawl or the server failed; the message says which and where its log is."""
 
 

@@ -142,6 +142,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
     from crawler.report import build_report, format_summary
     from crawler.startup import check_report_path, load_crawl_policy, preflight
+    from storage.connecting import translated
     from storage.retention import expire_templates
     from storage.runs import create_run, finish_run
 
@@ -182,8 +183,9 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
                loaded.pack.description)
     settings.update({"FAIRCRAWL_RUN_ID": run_id, "FAIRCRAWL_RUN_CREATED": True}, priority="cmdline")
     status, finish_reason, _ = _run_scrapy(start_urls, settings)
-    finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
-    report = build_report(database, run_id)
+    with translated(database.target):  # a database gone or full after the crawl: one clear error, rows spilled
+        finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
+        report = build_report(database, run_id)
     status, finish_reason = report["run"]["status"], report["run"]["finish_reason"]  # as the run recorded it
     report_error = None
     if report_path:
