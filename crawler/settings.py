@@ -78,15 +78,25 @@ class Setting:
             raise ConfigError(f"{self.name}={value!r} is not valid{self._range_text()}")
         return value
 
+    def range_text(self) -> str:
+        """The valid range as people read it: ``0.6..1``, ``320..4,096``, ``0..`` (empty when unbounded)."""
+        if self.minimum is None and self.maximum is None:
+            return ""
+        return f"{_number(self.minimum)}..{_number(self.maximum)}"
+
     def _range_text(self) -> str:
         parts = []
-        if self.minimum is not None or self.maximum is not None:
-            low = "" if self.minimum is None else f"{self.minimum:g}"
-            high = "" if self.maximum is None else f"{self.maximum:g}"
-            parts.append(f"valid: {low}..{high}")
+        if self.range_text():
+            parts.append(f"valid: {self.range_text()}")
         if self.why:
             parts.append(self.why)
         return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
