@@ -32,6 +32,14 @@ class Schema:
     #: For a database made before it had Alembic: the revision its tables already match, or None.
     legacy_revision: Callable[[Connection, set[str]], str | None] | None = None
 
+    def head(self) -> str:
+        """The newest revision of these migrations."""
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(self.config()).get_current_head()
+        assert head is not None
+        return head
+
     def config(self) -> Config:
         config = Config()
         config.set_main_option("script_location", str(self.script_location))

@@ -8,10 +8,10 @@ place except a run's end. Schema changes go through the Alembic migrations in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -87,6 +87,9 @@ class ImageFile(Base):
     width: Mapped[int]
     height: Mapped[int]
     first_stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When its faces were looked for (rows in ``faces``); None: never, so a rights search detects them first.
+    faces_searched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    faces_search_complete: Mapped[bool | None]  # False: capped or over budget, so faces may be missing
 
 
 class ImageRecord(Base):
@@ -135,6 +138,7 @@ class DecisionRecord(Base):
     citations: Mapped[list[Any]]
     breaches: Mapped[list[Any] | None]  # provisions an unlawful pack's allow breaches
     policy_summary: Mapped[str | None] = mapped_column(Text)  # e.g. "denied by eu-face-images-need-consent"
+    deleted_by_request: Mapped[str | None] = mapped_column(String(32))  # a tombstone: the deletion that emptied it
 
 
 class FaceTemplate(Base):
@@ -155,12 +159,104 @@ class FaceTemplate(Base):
     retention_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class AuditEvent(Base):
-    """What the machine changed, e.g. templates expired (a hash-chained log comes with the rights service)."""
+class AuditEntry(Base):
+    """One entry of the append-only, hash-chained audit log (storage.audit): what happened, never to whom.
 
-    __tablename__ = "audit_events"
+    ``entry_hash`` is the SHA-256 of a canonical JSON encoding of (seq, at, action, details, prev_hash), so a
+    changed, removed or reordered entry breaks the chain from there on.
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     action: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class FaceRecord(Base):
+    """Where a face is in stored image content (the box, and which detector found it): never an encoding."""
+
+    __tablename__ = "faces"
+    __table_args__ = (Index("ix_faces_sha256_index", "image_sha256", "face_index", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    image_sha256: Mapped[str] = mapped_column(ForeignKey("image_files.sha256", ondelete="CASCADE"))
+    face_index: Mapped[int]
+    top: Mapped[int]
+    right: Mapped[int]
+    bottom: Mapped[int]
+    left: Mapped[int]
+    detector: Mapped[str] = mapped_column(String(16))  # hog | cnn
+    landmark_model: Mapped[str] = mapped_column(String(16))  # the encoder to use for these boxes
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RightsRequest(Base):
+    """A deletion or access request: who asked about what, its deadline, where it is, what it found and answered.
+
+    Probe photos are never kept; their templates live encrypted in ``rights_probes`` until the request ends.
+    When a deletion completes, the URLs it was given are replaced by their digests.
+    """
+
+    __tablename__ = "rights_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # deletion | access
+    status: Mapped[str] = mapped_column(String(16), index=True)  # storage.rights.RequestStatus
+    jurisdiction: Mapped[str] = mapped_column(String(16))
+    jurisdiction_source: Mapped[str] = mapped_column(String(16))  # given | unknown
+    due: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    optout: Mapped[bool]
+    subject: Mapped[dict[str, Any]]  # {"urls": [...], "page_urls": [...], "photos": n}
+    identified: Mapped[dict[str, Any] | None]  # what the identify checkpoint found: hashes and row ids
+    answer: Mapped[dict[str, Any] | None]  # what the request answered (access: the answer; deletion: the summary)
+    failure: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    optout_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class RightsTask(Base):
+    """One store's part of one request (Fides' request task): what it removed or why it was skipped."""
+
+    __tablename__ = "rights_tasks"
+    __table_args__ = (Index("ix_rights_tasks_request_store", "request_id", "store", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"))
+    store: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # pending | completed | skipped | failed
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[list[Any]]  # sha256 of removed files, ids of removed rows
+    note: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RightsProbe(Base):
+    """A probe photo's template, encrypted, kept only while its request runs (the photo itself never is)."""
+
+    __tablename__ = "rights_probes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RightsReceipt(Base):
+    """The signed receipt of a finished request: its body (canonical JSON), readable text and Ed25519 signature."""
+
+    __tablename__ = "rights_receipts"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("rights_requests.id", ondelete="CASCADE"), primary_key=True)
+    body: Mapped[dict[str, Any]]
+    text: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(128))  # base64url of the 64-byte Ed25519 signature
+    key_id: Mapped[str] = mapped_column(String(64))  # sha256 of the public key
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import CursorResult, delete, func, select
 
+from storage.audit import append_in
 from storage.database import Database
-from storage.models import AuditEvent, FaceTemplate
+from storage.models import FaceTemplate
 
 
 def expire_templates(database: Database, now: datetime | None = None) -> int:
@@ -19,6 +20,5 @@ def expire_templates(database: Database, now: datetime | None = None) -> int:
         if due:
             result = session.execute(delete(FaceTemplate).where(FaceTemplate.retention_until <= now))
             removed = result.rowcount if isinstance(result, CursorResult) else int(due)
-        session.add(AuditEvent(at=now, action="templates.expired",
-                               details={"removed": removed, "cutoff": now.isoformat()}))
+        append_in(session, "templates.expired", {"removed": removed, "cutoff": now.isoformat()}, at=now)
     return int(removed)

@@ -50,9 +50,9 @@ from storage.spill import SpilledRow, append_spill, read_spill
 logger = logging.getLogger(__name__)
 
 #: Tables in the order their foreign keys require.
-WRITE_ORDER = ("sites", "decisions", "image_files", "pages", "images", "face_templates", "audit_events")
+WRITE_ORDER = ("sites", "decisions", "image_files", "faces", "pages", "images", "face_templates")
 #: Tables whose rows may already exist (content stored by an earlier run): the first one stays.
-INSERT_IF_ABSENT = {"image_files": ("sha256",)}
+INSERT_IF_ABSENT = {"image_files": ("sha256",), "faces": ("image_sha256", "face_index")}
 #: Tables where a later row replaces an earlier one with the same key.
 UPSERT = {"sites": ("run_id", "origin")}
 

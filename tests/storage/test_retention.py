@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage import Database
-from storage.models import AuditEvent, CrawlRun, DecisionRecord, FaceTemplate
+from storage.models import AuditEntry, CrawlRun, DecisionRecord, FaceTemplate
 from tests.conftest import run_faircrawl
 
 
@@ -35,6 +35,6 @@ def test_expire_deletes_only_templates_past_retention_and_records_it(tmp_path: P
     assert expired.returncode == 0 and "2 face template(s) past retention deleted" in expired.stdout
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(FaceTemplate)) == 1
-        event = session.scalars(select(AuditEvent)).one()
+        event = session.scalars(select(AuditEntry)).one()
         assert event.action == "templates.expired" and event.details["removed"] == 2
     database.dispose()

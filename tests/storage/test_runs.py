@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from storage import Database, ImageStore
-from storage.image_store import temporary_prefix
+from storage import Database
+from storage.database import CRAWL_SCHEMA
+from storage.image_store import ImageStore, temporary_prefix
 from storage.models import CrawlRun
 from storage.processes import ProcessIdentity, start_ticks, this_process
 from storage.runs import create_run, finish_run, reap_dead_runs
@@ -148,7 +149,7 @@ def test_migration_0004_keeps_existing_runs_and_their_decisions(tmp_path: Path) 
     assert (run.status, run.pid, run.hostname, run.process_start_ticks) == ("running", None, None, None)
     with database.engine.connect() as connection:
         assert connection.scalar(text("select count(*) from decisions")) == 1
-        assert connection.scalar(text("select version_num from alembic_version")) == "0004"
+        assert connection.scalar(text("select version_num from alembic_version")) == CRAWL_SCHEMA.head()
     assert reap_dead_runs(database) == []
     with database.session() as session:
         assert session.scalar(select(CrawlRun.status)) == "running"
