@@ -527,6 +527,8 @@ def optout_add(photos: tuple[str, ...], images: tuple[str, ...], urls: tuple[str
             what = f"{len(urls)} URL(s)"
     finally:
         store.dispose()
+    _audit_optout("optout.added", {"entry": entry, "kind": kinds[0].lstrip("-"),
+                                   "items": len(photos) or len(values) or len(urls)})
     click.echo(f"opt-out {entry} added: {what}")
 
 
@@ -569,7 +571,19 @@ def optout_withdraw(entry_id: str, suppression_db: str | None) -> None:
         raise UsageError(str(error.args[0])) from None
     finally:
         store.dispose()
+    _audit_optout("optout.withdrawn", {"entry": entry_id, **removed})
     click.echo(f"opt-out {entry_id} withdrawn; deleted: " + ", ".join(f"{n} from {t}" for t, n in removed.items()))
+
+
+def _audit_optout(action: str, details: dict[str, Any]) -> None:
+    """Opt-out changes go in the audit log of the crawl database (entry ids and counts, never what was listed)."""
+    from storage.audit import append
+
+    database = _open_database(None)
+    try:
+        append(database, action, details)
+    finally:
+        database.dispose()
 
 
 # -- maintenance ----------------------------------------------------------------------
@@ -591,6 +605,220 @@ def maintenance_expire(db: str | None) -> None:
     click.echo(f"{removed} face template(s) past retention deleted (audit event recorded)")
 
 
+# -- rights ------------------------------------------------------------------------------
+
+
+@main.group()
+def rights() -> None:
+    """Deletion and access requests: by photo, image URL or page URL; as often as asked, for data of any age."""
+
+
+def _service(db: str | None, store: str | None, archive: str | None = None) -> Any:
+    from crawler.startup import rights_service
+
+    return rights_service(crawl_settings(FAIRCRAWL_DB=db, FAIRCRAWL_STORE=store), _notify,
+                          Path(archive) if archive else None, progress=_notify)
+
+
+def _identifiers(function: Any) -> Any:
+    """The options that say who a request is about, shared by `rights delete` and `rights access`."""
+    for option in reversed([
+        click.option("--photo", "photos", multiple=True, type=click.Path(exists=True, dir_okay=False),
+                     help="A photo of the person alone (exactly one face); never kept. Repeatable."),
+        click.option("--url", "urls", multiple=True, help="The URL of an image of the person. Repeatable."),
+        click.option("--page-url", "page_urls", multiple=True, help="A page whose images show the person. Repeatable."),
+        click.option("--jurisdiction", metavar="CODE", default=None,
+                     help="The person's jurisdiction (FR, US-CA, ...): sets the deadline; default UNKNOWN (the "
+                          "shortest deadline)."),
+        click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB)."),
+        click.option("--store", metavar="DIR", default=None, help="Image store (FAIRCRAWL_STORE)."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object."),
+    ]):
+        function = option(function)
+    return function
+
+
+def _request_json(outcome: Any) -> dict[str, Any]:
+    row = outcome.row
+    return {key: row[key] for key in ("id", "kind", "status", "jurisdiction", "due", "created_at", "completed_at")} | {
+        "failure": row["failure"], "overdue": row["overdue"], "reached": row["reached"]}
+
+
+def _file_and_run(kind: str, photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tuple[str, ...],
+                  jurisdiction: str | None, db: str | None, store: str | None, optout: bool = False,
+                  archive: str | None = None) -> Any:
+    from storage.rights import RequestKind
+
+    for url in (*urls, *page_urls):
+        _check_start_urls((url,), "URL")
+    probes = [(path, Path(path).read_bytes()) for path in photos]
+    service = _service(db, store, archive)
+    request_id = service.file(RequestKind(kind), photos=probes, urls=urls, page_urls=page_urls,
+                              jurisdiction=jurisdiction, optout=optout)
+    _notify(f"{kind} request {request_id} received (due {service.outcome(request_id).row['due']})")
+    return service.run(request_id)
+
+
+def _finish(outcome: Any, shown: dict[str, Any], as_json: bool, text: str) -> None:
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False) if as_json else text)
+    if outcome.status != "completed":
+        sys.exit(1)
+
+
+@rights.command("delete")
+@_identifiers
+@click.option("--optout", is_flag=True, help="Also never collect the person again (their face stays opted out).")
+def rights_delete(photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tuple[str, ...], jurisdiction: str | None,
+                  db: str | None, store: str | None, as_json: bool, optout: bool) -> None:
+    """Delete everything held about a person from every store, verify it, and sign a receipt."""
+    outcome = _file_and_run("deletion", photos, urls, page_urls, jurisdiction, db, store, optout)
+    row = outcome.row
+    shown = {**_request_json(outcome),
+             "stores": [{"store": t["store"], "status": t["status"], "removed": t["removed"], "items": t["items"]}
+                        for t in outcome.tasks],
+             "verification": row["verification"]}
+    removed = ", ".join(f"{t['removed']} from {t['store']}" for t in outcome.tasks if t["removed"])
+    lines = [f"deletion request {row['id']}: {row['status']} (due {row['due']})",
+             f"  removed: {removed or 'nothing held'}"]
+    if row["verification"]:
+        lines.append(f"  verification: {'passed' if row['verification']['passed'] else 'FAILED'}")
+    if row["failure"]:
+        lines.append(f"  failed: {row['failure']} (`faircrawl rights resume {row['id']}` retries)")
+    if row["status"] == "completed":
+        lines.append(f"  receipt: faircrawl rights receipt {row['id']}")
+    text = "\n".join(lines)
+    _finish(outcome, shown, as_json, text)
+
+
+@rights.command("access")
+@_identifiers
+@click.option("--out", "archive", metavar="DIR", default=None,
+              help="Folder for the archive (zip of the answer and the image files). Default: var/rights")
+def rights_access(photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tuple[str, ...], jurisdiction: str | None,
+                  db: str | None, store: str | None, as_json: bool, archive: str | None) -> None:
+    """Everything held about a person, whatever its age: images, faces, decisions, earlier requests, and why."""
+    outcome = _file_and_run("access", photos, urls, page_urls, jurisdiction, db, store, archive=archive)
+    row = outcome.row
+    answered = row["access"] or {}
+    shown = {**_request_json(outcome), "images": answered.get("images", []), "decisions": answered.get("decisions", []),
+             "requests": answered.get("requests", []), "statement": answered.get("statement"),
+             "archive": answered.get("archive")}
+    lines = [f"access request {row['id']}: {row['status']} (due {row['due']})",
+             f"  {len(shown['images'])} image(s), {len(shown['decisions'])} decision(s), "
+             f"{len(shown['requests'])} earlier request(s)"]
+    lines += [f"    {i['url']}  (faces {i['faces']}, template {'held' if i['template_held'] else 'none'}; "
+              f"{'; '.join(i['found_by'])})" for i in shown["images"]]
+    if shown["archive"]:
+        lines.append(f"  archive: {shown['archive']}")
+    if row["failure"]:
+        lines.append(f"  failed: {row['failure']} (`faircrawl rights resume {row['id']}` retries)")
+    _finish(outcome, shown, as_json, "\n".join(lines))
+
+
+@rights.command("status")
+@click.argument("request_id")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def rights_status(request_id: str, db: str | None, as_json: bool) -> None:
+    """Where a request is: its checkpoint, its deadline, what each store's task removed."""
+    outcome = _service(db, None).outcome(request_id)
+    shown = {**_request_json(outcome), "tasks": outcome.tasks, "verification": outcome.row["verification"]}
+    if as_json:
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    row = outcome.row
+    click.echo(f"{row['kind']} request {row['id']}: {row['status']}, due {row['due']}"
+               + (" (OVERDUE)" if row["overdue"] else "") + (f"; failed: {row['failure']}" if row["failure"] else ""))
+    for task in outcome.tasks:
+        click.echo(f"  {task['store']:<16} {task['status']:<9} removed {task['removed']}")
+
+
+@rights.command("list")
+@click.option("--overdue", is_flag=True, help="Only requests past their due date and not completed.")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def rights_list(overdue: bool, db: str | None, as_json: bool) -> None:
+    """Every request (or the overdue ones), oldest first."""
+    outcomes = _service(db, None).list(overdue=overdue)
+    if as_json:
+        click.echo(json.dumps([_request_json(o) for o in outcomes], indent=2, ensure_ascii=False))
+        return
+    if not outcomes:
+        click.echo("no rights requests" + (" overdue" if overdue else ""))
+    for outcome in outcomes:
+        row = outcome.row
+        click.echo(f"{row['id']}  {row['kind']:<8} {row['status']:<10} due {row['due']}"
+                   + ("  OVERDUE" if row["overdue"] else ""))
+
+
+@rights.command("receipt")
+@click.argument("request_id", required=False)
+@click.option("--public-key", "public_key", is_flag=True, help="Print the public key that checks receipts (PEM).")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--json", "as_json", is_flag=True, help="Print the signed receipt as JSON.")
+def rights_receipt(request_id: str | None, public_key: bool, db: str | None, as_json: bool) -> None:
+    """The signed receipt of a completed request (or, with --public-key, the key that checks it)."""
+    from storage.rights.receipts import load_signing_key, public_key_file
+
+    settings = crawl_settings(FAIRCRAWL_DB=db)
+    if public_key:
+        key_file = Path(setting(settings, "FAIRCRAWL_SIGNING_KEY_FILE"))
+        load_signing_key(key_file)
+        click.echo(public_key_file(key_file).read_text(encoding="ascii"), nl=False)
+        return
+    if not request_id:
+        raise UsageError("give a request id (`faircrawl rights list` shows them), or --public-key")
+    receipt = _service(db, None).receipt(request_id)
+    if as_json:
+        click.echo(json.dumps({k: receipt[k] for k in ("receipt", "signature", "key_id", "public_key", "verified")},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(receipt["text"])
+        click.echo(f"  signature check with faircrawl's public key: {'valid' if receipt['verified'] else 'INVALID'}")
+
+
+@rights.command("resume")
+@click.argument("request_id", required=False)
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--store", metavar="DIR", default=None, help="Image store (FAIRCRAWL_STORE).")
+def rights_resume(request_id: str | None, db: str | None, store: str | None) -> None:
+    """Complete one unfinished request, or every one, from the checkpoint where each stopped."""
+    outcomes = _service(db, store).resume(request_id)
+    if not outcomes:
+        click.echo("no unfinished rights requests")
+    for outcome in outcomes:
+        row = outcome.row
+        click.echo(f"{row['kind']} request {row['id']}: {row['status']}" + (f" ({row['failure']})" if row["failure"] else ""))
+    if any(o.status != "completed" for o in outcomes):
+        sys.exit(1)
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log of what faircrawl changed."""
+
+
+@audit.command("verify")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def audit_verify(db: str | None, as_json: bool) -> None:
+    """Check the chain: names the first entry that was changed, removed or reordered (exit status 1)."""
+    from storage.audit import verify
+
+    check = verify(_open_database(db))
+    if as_json:
+        click.echo(json.dumps(check.as_dict(), indent=2))
+    elif check.intact:
+        click.echo(f"audit log intact: {check.entries} entries, each following the one before")
+    else:
+        click.echo(f"audit log BROKEN at entry {check.first_bad}: {check.problem}")
+    if not check.intact:
+        sys.exit(1)
+
+
 # -- places for what comes next ---------------------------------------------------------
 
 
@@ -601,7 +829,6 @@ def _not_yet(name: str, what: str) -> None:
         raise UsageError(f"`faircrawl {name}` ({what.lower()}) is not built yet; see the issue tracker")
 
 
-_not_yet("rights", "File and track deletion and access requests")
 _not_yet("serve", "Serve the HTTP API for rights requests and opt-outs")
 
 

@@ -18,6 +18,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
 from crawler.decision_record import DecisionRecord, now
+from faces import LANDMARK_MODEL
 from policy import Kind, Outcome, Reason
 from policy.engine import Decision
 from policy.jurisdiction import Jurisdiction
@@ -37,6 +38,11 @@ __all__ = ["CrawlRecorder", "Recording", "now", "original_url", "recorder_for"]
 
 
 logger = logging.getLogger(__name__)
+
+
+def signed_64(value: int) -> int:
+    """A 64-bit unsigned perceptual hash as the signed integer a BIGINT column holds."""
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def original_url(request: Request) -> str:
@@ -163,17 +169,27 @@ class CrawlRecorder:
             "fetched_at": now(), "links_found": links, "images_found": images,
         })
 
-    def image_stored(self, decision_id: str, url: str, page_url: str | None, sha256: str,
-                     relative_path: str, byte_size: int, image_format: str, width: int, height: int,
-                     content_type: str | None) -> None:
+    def image_stored(self, decision_id: str, url: str, page_url: str | None, relative_path: str, valid: Any,
+                     content_type: str | None, faces: Any = None) -> None:
+        """Rows for a stored image: its content (with its perceptual hash and, when looked for, its face boxes:
+        never encodings), and where it was found. ``valid`` is a ValidImage, ``faces`` a FaceFindings or None."""
         stored_at = now()
         self._add("image_files", {
-            "sha256": sha256, "path": relative_path, "byte_size": byte_size, "format": image_format,
-            "width": width, "height": height, "first_stored_at": stored_at,
+            "sha256": valid.sha256, "path": relative_path, "byte_size": valid.byte_size, "format": valid.format,
+            "width": valid.width, "height": valid.height, "first_stored_at": stored_at,
+            "perceptual_hash": signed_64(valid.perceptual_hash),
+            "faces_searched_at": stored_at if faces is not None else None,
+            "faces_search_complete": faces.complete if faces is not None else None,
         })
+        for index, box in enumerate(faces.boxes if faces is not None else ()):
+            self._add("faces", {
+                "image_sha256": valid.sha256, "face_index": index, "top": box.top, "right": box.right,
+                "bottom": box.bottom, "left": box.left, "detector": faces.model, "landmark_model": LANDMARK_MODEL,
+                "found_at": stored_at,
+            })
         self._add("images", {
             "run_id": self.run_id, "decision_id": decision_id, "url": url, "page_url": page_url,
-            "sha256": sha256, "content_type": content_type, "stored_at": stored_at,
+            "sha256": valid.sha256, "content_type": content_type, "stored_at": stored_at,
         })
 
     def site_files(self, site: SiteFiles, crawl_delay: float | None) -> None:

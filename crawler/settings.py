@@ -142,10 +142,19 @@ faircrawl_settings: tuple[Setting, ...] = (
             pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),
     Setting("FAIRCRAWL_PROGRESS_INTERVAL", float, 5.0, "Seconds between progress lines on stderr; 0 turns them off.",
             minimum=0, maximum=3600),
+    Setting("FAIRCRAWL_RIGHTS_ARCHIVE_DIR", str, "var/rights",
+            "Where access requests write their archive (zip of the answer and the image files); --out overrides.",
+            pattern=r".+", why="a folder path"),
+    Setting("FAIRCRAWL_RIGHTS_CRASH_AFTER", str, "",
+            "Testing aid: a rights command kills itself (SIGKILL) right after this checkpoint or task commits "
+            "(received, identified, deleted, verified, compiled, task:<store>), to test resume."),
     Setting("FAIRCRAWL_ROBOTS_MAX_BYTES", int, 16 * _MIB,
             "Largest site file (robots.txt, tdmrep.json, ai.txt) downloaded; larger ones count as unreachable.",
             minimum=500 * 1024, maximum=1024 * _MIB, why="RFC 9309 §2.5: at least 500 KiB must be parsed"),
     Setting("FAIRCRAWL_RULES", list, [], "Extra rule files added to the pack (--rules; os.pathsep-separated)."),
+    Setting("FAIRCRAWL_SIGNING_KEY_FILE", str, "var/rights-signing.key",
+            "The Ed25519 key that signs rights receipts (mode 0600, made on first use; the public key beside it, .pub).",
+            pattern=r".+", why="a file path"),
     Setting("FAIRCRAWL_SITE_REGISTRIES", list, [],
             "Site registries (host -> jurisdiction); empty means policy/registry/sites.yaml."),
     Setting("FAIRCRAWL_SPILL_DIR", str, "var", "Folder for rows the database could not take (unwritten-<run>.jsonl)."),
@@ -160,6 +169,9 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_TESTSITES_SERVER", str, "",
             "URL of a running `faircrawl testsites serve`; empty means the crawl serves the catalog itself.",
             pattern=r"(https?://\S+)?", why="an http(s) URL, or empty"),
+    Setting("FAIRCRAWL_VAR_DIR", str, "var",
+            "faircrawl's own folder: a deletion also rewrites the reports and spill files faircrawl wrote under it.",
+            pattern=r".+", why="a folder path"),
 )
 _BY_NAME = {spec.name: spec for spec in faircrawl_settings}
 

@@ -54,12 +54,18 @@ def open_database(url: str, store: Path | None = None, notify: Callable[[str], N
     Runs left ``running`` by a crawl process that died (SIGKILL, power loss) are marked ``interrupted``
     with what they decided, and its partial files in ``store`` are removed; ``notify`` hears of each.
     """
+    from storage.rights.service import unfinished_count
+
     database = Database(url)
     database.upgrade()
     for reaped in reap_dead_runs(database, ImageStore(store) if store is not None else None):
         if notify is not None:
             notify(f"run {reaped.run_id} was left running by a crawl that died; marked interrupted "
                    f"({reaped.finish_reason})")
+    unfinished = unfinished_count(database)
+    if unfinished and notify is not None:
+        notify(f"{unfinished} rights request(s) are not finished: `faircrawl rights list` shows them, "
+               "`faircrawl rights resume` completes them")
     return database
 
 
@@ -109,3 +115,25 @@ def preflight(settings: Any, *, dry_run: bool = False, notify: Callable[[str], N
         crawl_key(settings, database)  # made now if nothing is encrypted yet; refused if it went missing
     open_suppression_store(settings).dispose()  # a wrong key or an unreadable list stops the crawl here
     return Preflight(policy, database)
+
+
+def rights_service(settings: Any, notify: Callable[[str], None] | None = None, archive_dir: Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> Any:
+    """The rights service over the configured stores (the CLI's and the HTTP server's, built the same way)."""
+    from storage.rights import RightsConfig, RightsService
+
+    check_settings(settings)
+    store = Path(setting(settings, "FAIRCRAWL_STORE"))
+    database = open_database(setting(settings, "FAIRCRAWL_DB"), store, notify)
+    var_dir = Path(setting(settings, "FAIRCRAWL_VAR_DIR"))
+    return RightsService(RightsConfig(
+        database=database, image_store=ImageStore(store), fernet=crawl_key(settings, database),
+        suppression_url=setting(settings, "FAIRCRAWL_SUPPRESSION_DB"),
+        signing_key_file=Path(setting(settings, "FAIRCRAWL_SIGNING_KEY_FILE")),
+        match_threshold=setting(settings, "FAIRCRAWL_MATCH_THRESHOLD"),
+        report_dirs=sorted({var_dir, Path(setting(settings, "FAIRCRAWL_SPILL_DIR"))}),
+        archive_dir=archive_dir or Path(setting(settings, "FAIRCRAWL_RIGHTS_ARCHIVE_DIR")),
+        face_model=setting(settings, "FAIRCRAWL_FACE_MODEL"), face_max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"),
+        max_pixels=setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS"),
+        face_workers=setting(settings, "FAIRCRAWL_FACE_WORKERS") or None,
+        crash_after=setting(settings, "FAIRCRAWL_RIGHTS_CRASH_AFTER"), progress=progress))

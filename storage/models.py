@@ -90,6 +90,7 @@ class ImageFile(Base):
     # When its faces were looked for (rows in ``faces``); None: never, so a rights search detects them first.
     faces_searched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     faces_search_complete: Mapped[bool | None]  # False: capped or over budget, so faces may be missing
+    perceptual_hash: Mapped[int | None] = mapped_column(BigInteger)  # 64-bit pHash as signed, for finding copies
 
 
 class ImageRecord(Base):

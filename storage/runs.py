@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from storage.audit import append_in
 from storage.database import Database
 from storage.image_store import ImageStore
 from storage.models import CrawlRun, DecisionRecord
@@ -52,6 +53,8 @@ def create_run(database: Database, run_id: str, policy_name: str, policy_revisio
             start_urls=start_urls, policy_description=policy_description,
             pid=process.pid, hostname=process.hostname, process_start_ticks=process.start_ticks,
         ))
+        session.flush()
+        append_in(session, "crawl.started", {"run": run_id, "policy": policy_revision, "start_urls": len(start_urls)})
 
 
 def finish_run(database: Database, run_id: str, status: str, reason: str, stats: dict[str, Any] | None,
@@ -59,6 +62,7 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
     """Record how a run ended (``stats`` None keeps those stored); True when a row was changed.
 
     With ``only_if_running`` a run that already ended is left as it is (checked in the same statement).
+    The audit log gets a ``crawl.finished`` entry in the same transaction.
     """
     values: dict[str, Any] = {"finished_at": datetime.now(UTC), "status": str(status), "finish_reason": reason}
     if stats is not None:
@@ -66,8 +70,12 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
     statement = update(CrawlRun).where(CrawlRun.id == run_id).values(**values)
     if only_if_running:
         statement = statement.where(CrawlRun.status == RunStatus.RUNNING.value)
-    with database.engine.begin() as connection:
-        return bool(connection.execute(statement).rowcount)
+    with database.session() as session, session.begin():
+        changed = bool(getattr(session.execute(statement), "rowcount", 0))
+        if changed:
+            counts = {k: v for k, v in (stats or {}).items() if "/" in k and isinstance(v, int)}
+            append_in(session, "crawl.finished", {"run": run_id, "status": str(status), **counts})
+        return changed
 
 
 def decision_counts(database: Database, run_id: str) -> dict[str, int]:

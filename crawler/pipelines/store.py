@@ -82,8 +82,7 @@ class StorePipeline(ImageStage):
                                   + ("" if "retention_days" in obligations else " (the pack sets no retention limit)")))
         decision_id = self.record(item, Outcome.STORED, *reasons, decision=decision, obligations=obligations)
         recorder = recorder_for(self.crawler)
-        recorder.image_stored(decision_id, item.url, item.page_url, valid.sha256, relative_path,
-                              valid.byte_size, valid.format, valid.width, valid.height, item.content_type)
+        recorder.image_stored(decision_id, item.url, item.page_url, relative_path, valid, item.content_type, item.faces)
         if keep_templates and not self.dry_run:
             self._persist_templates(item, decision_id, obligations)
         item.forget_encodings()  # transient templates end here

@@ -1,4 +1,5 @@
-"""Face boxes recorded at crawl time for stored images (``faces``), and when each image's faces were looked for.
+"""Face boxes recorded at crawl time for stored images (``faces``), when each image's faces were looked for, and its
+perceptual hash (so a rights request by URL finds resized and recompressed copies without decoding every file).
 
 Never an encoding: a rights search re-encodes stored faces from these boxes.
 Images stored before this revision have ``faces_searched_at`` NULL and are
@@ -37,9 +38,11 @@ def upgrade() -> None:
     # add_column: a plain ALTER TABLE, image_files is never rebuilt (that would cascade into images)
     op.add_column("image_files", sa.Column("faces_searched_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("image_files", sa.Column("faces_search_complete", sa.Boolean, nullable=True))
+    op.add_column("image_files", sa.Column("perceptual_hash", sa.BigInteger, nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("image_files", "perceptual_hash")
     op.drop_column("image_files", "faces_search_complete")
     op.drop_column("image_files", "faces_searched_at")
     op.drop_index("ix_faces_sha256_index", "faces")
