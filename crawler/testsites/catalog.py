@@ -2,10 +2,11 @@
 
 Sites come in families: robots.txt and bad inputs (``sites_robots``),
 one site per jurisdiction and per resolution step (``sites_jurisdictions``),
-one per consent signal (``sites_signals``), opt-outs (``sites_optouts``) and
-hostile inputs from the integrity review (``sites_hostile``). Each carries its manifest (see
-``model``): for every page and image, what the lawful and the unlawful-demo
-packs must record, and why.
+one per consent signal (``sites_signals``), opt-outs (``sites_optouts``),
+hostile inputs from the integrity review (``sites_hostile``) and the rights
+service (``sites_rights``). Each carries its manifest (see ``model``): for
+every page and image, what the lawful and the unlawful-demo packs must record,
+and why.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from crawler.testsites.model import OVERSIZED_IMAGE_BYTES, Expected, Served, Tes
 from crawler.testsites.sites_hostile import hostile_sites
 from crawler.testsites.sites_jurisdictions import jurisdiction_sites
 from crawler.testsites.sites_optouts import optout_sites
+from crawler.testsites.sites_rights import rights_sites
 from crawler.testsites.sites_robots import robots_sites
 from crawler.testsites.sites_signals import signal_sites
 
@@ -47,5 +49,5 @@ class Catalog:
 @cache
 def build_catalog() -> Catalog:
     """The catalog; built once per process (image bytes are generated lazily, when served)."""
-    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites(), *hostile_sites()]
+    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites(), *hostile_sites(), *rights_sites()]
     return Catalog({s.hostname: s for s in sites})

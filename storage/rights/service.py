@@ -392,7 +392,7 @@ class RightsService:
             "statement": access.statement(held, request.jurisdiction),
             "unsearched": found.unsearched,
         }
-        path = self.config.archive_dir / f"access-{request_id}.zip"
+        path = (self.config.archive_dir / f"access-{request_id}.zip").resolve()
         access.write_archive(path, {"id": request_id, **answer}, self.config.image_store, self.database, found)
         answer["archive"] = str(path)
         self._checkpoint(request_id, RequestStatus.COMPILED, {"images": len(held), "decisions": len(answer["decisions"])},
