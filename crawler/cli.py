@@ -644,6 +644,11 @@ def _request_json(outcome: Any) -> dict[str, Any]:
         "failure": row["failure"], "overdue": row["overdue"], "reached": row["reached"]}
 
 
+def _status_json(outcome: Any) -> dict[str, Any]:
+    """What `rights status --json` prints (and each element of `rights list --json`)."""
+    return {**_request_json(outcome), "tasks": outcome.tasks, "verification": outcome.row["verification"]}
+
+
 def _file_and_run(kind: str, photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tuple[str, ...],
                   jurisdiction: str | None, db: str | None, store: str | None, optout: bool = False,
                   archive: str | None = None) -> Any:
@@ -722,7 +727,7 @@ def rights_access(photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tup
 def rights_status(request_id: str, db: str | None, as_json: bool) -> None:
     """Where a request is: its checkpoint, its deadline, what each store's task removed."""
     outcome = _service(db, None).outcome(request_id)
-    shown = {**_request_json(outcome), "tasks": outcome.tasks, "verification": outcome.row["verification"]}
+    shown = _status_json(outcome)
     if as_json:
         click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
@@ -741,7 +746,7 @@ def rights_list(overdue: bool, db: str | None, as_json: bool) -> None:
     """Every request (or the overdue ones), oldest first."""
     outcomes = _service(db, None).list(overdue=overdue)
     if as_json:
-        click.echo(json.dumps([_request_json(o) for o in outcomes], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([_status_json(o) for o in outcomes], indent=2, ensure_ascii=False))
         return
     if not outcomes:
         click.echo("no rights requests" + (" overdue" if overdue else ""))
