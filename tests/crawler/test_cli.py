@@ -68,7 +68,7 @@ def test_report_of_an_unknown_run_points_to_the_list(tmp_path: Path) -> None:
     _assert_user_error(run_faircrawl("report", "nope", "--db", f"sqlite:///{tmp_path}/f.db"), "--list")
 
 
-@pytest.mark.parametrize("command", ["rights", "serve"])
+@pytest.mark.parametrize("command", ["serve"])
 def test_commands_still_to_come_say_so(command: str) -> None:
     _assert_user_error(run_faircrawl(command, "x"), "not built yet")
 
