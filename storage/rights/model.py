@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class RequestKind(StrEnum):
@@ -20,6 +23,7 @@ class RequestStatus(StrEnum):
     COMPILED = "compiled"  # the answer and its archive are written (access)
     VERIFIED = "verified"  # a second search found nothing left (deletion)
     COMPLETED = "completed"
+    REFUSED = "refused"  # refused outright, as only an unlawful practice does (with the provisions breached)
     FAILED = "failed"
 
 
@@ -32,6 +36,32 @@ CHECKPOINTS: dict[RequestKind, tuple[RequestStatus, ...]] = {
 }
 UNFINISHED = (RequestStatus.RECEIVED, RequestStatus.IDENTIFIED, RequestStatus.DELETED, RequestStatus.COMPILED,
               RequestStatus.VERIFIED, RequestStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class RightsPractice:
+    """How a store answers requests. The lawful practice has no limit at all; a demonstration pack may answer
+    the way the CNIL found Clearview answering (SAN-2022-019): access only twice a year and only to the last
+    12 months of data, deletion refused. Each limitation records the provisions it breaches."""
+
+    access_lookback_days: int | None = None  # None: data of any age
+    access_per_year: int | None = None  # None: as often as asked
+    deletion: str = "complete"  # complete | refused
+    breaches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # limitation -> provisions
+
+    @classmethod
+    def from_pack(cls, spec: Mapping[str, Any] | None) -> RightsPractice:
+        if not spec:
+            return LAWFUL_PRACTICE
+        return cls(spec.get("access_lookback_days"), spec.get("access_per_year"), spec.get("deletion", "complete"),
+                   {k: tuple(v) for k, v in (spec.get("breaches") or {}).items()})
+
+    @property
+    def lawful(self) -> bool:
+        return self == LAWFUL_PRACTICE
+
+
+LAWFUL_PRACTICE = RightsPractice()
 
 
 class TaskStatus(StrEnum):

@@ -100,6 +100,9 @@ def receipt_text(body: dict[str, Any], signature: str) -> str:
         lines.append(f"  verification: {'passed' if verification['passed'] else 'FAILED'}; searched "
                      + ", ".join(f"{n} {what}" for what, n in verification["searched"].items())
                      + f"; found {len(verification['found'])}")
+    refused = body.get("refused")
+    if refused:
+        lines.append(f"  REFUSED: {refused['why']}; breaches {'; '.join(refused['breaches']) or '-'}")
     answer = body.get("answer")
     if answer:
         lines.append(f"  answered: {answer['images']} image(s), {answer['decisions']} decision(s), "

@@ -20,7 +20,7 @@ import signal
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,11 @@ from storage.rights.identify import Found, Subject, find
 from storage.rights.model import (
     CHECKPOINTS,
     DELETION_ORDER,
+    LAWFUL_PRACTICE,
     UNFINISHED,
     RequestKind,
     RequestStatus,
+    RightsPractice,
     Store,
     TaskStatus,
     iso,
@@ -84,6 +86,7 @@ class RightsConfig:
     crash_after: str = ""  # testing aid: SIGKILL this process right after this checkpoint or task commits
     progress: Callable[[str], None] | None = None
     search: PersonSearch | None = None  # a long-running server's, holding its template index
+    practice: RightsPractice = LAWFUL_PRACTICE  # how this store's pack answers (only a demo pack limits it)
 
 
 @dataclass(slots=True)
@@ -154,7 +157,7 @@ class RightsService:
     def run(self, request_id: str) -> Outcome:
         """Take the request through its remaining checkpoints; returns it as it ended (completed or failed)."""
         request = self._row(request_id)
-        if request.status == RequestStatus.COMPLETED:
+        if request.status in (RequestStatus.COMPLETED, RequestStatus.REFUSED):
             return self.outcome(request_id)  # repeating a finished request changes nothing
         with self.database.session() as session, session.begin():
             row = session.get(RightsRequest, request_id)
@@ -239,7 +242,19 @@ class RightsService:
 
     # -- deletion -----------------------------------------------------------------------------------------
 
+    def _refuse(self, request_id: str, why: str, breaches: tuple[str, ...], answer: dict[str, Any] | None = None) -> None:
+        """End a request refused, as an unlawful practice does, recording what that breaches (signed all the same)."""
+        self._destroy_probes(request_id, keep_face_optout=False)
+        self._checkpoint(request_id, RequestStatus.REFUSED, {"breaches": list(breaches)},
+                         answer={"refused": why, "breaches": list(breaches), **(answer or {})})
+        self._sign(request_id, self._receipt_body(request_id))
+
     def _run_deletion(self, request_id: str) -> None:
+        practice = self.config.practice
+        if practice.deletion == "refused" and self._row(request_id).status == RequestStatus.RECEIVED:
+            self._refuse(request_id, "erasure is not honoured by this store's practice",
+                         practice.breaches.get("deletion", ()))
+            return
         for _ in range(VERIFY_ROUNDS + 1):
             status = RequestStatus(self._row(request_id).status)
             if status is RequestStatus.RECEIVED:
@@ -373,6 +388,8 @@ class RightsService:
             self._identify(request_id)
             status = RequestStatus.IDENTIFIED
         if status is RequestStatus.IDENTIFIED:
+            if self._over_the_cap(request_id):
+                return
             self._compile(request_id)
             status = RequestStatus.COMPILED
         if status is RequestStatus.COMPILED:
@@ -380,10 +397,37 @@ class RightsService:
             self._sign(request_id, self._receipt_body(request_id))
             self._checkpoint(request_id, RequestStatus.COMPLETED, {})
 
+    def _over_the_cap(self, request_id: str) -> bool:
+        """A practice that answers a person only so often a year refuses once they have asked that often."""
+        cap = self.config.practice.access_per_year
+        if cap is None:
+            return False
+        request = self._row(request_id)
+        year_ago = request.created_at - timedelta(days=365)
+        earlier = [r for r in access.earlier_requests(self.database, request_id, self._found(request_id),
+                                                      set(request.subject.get("url_digests", [])))
+                   if r["kind"] == RequestKind.ACCESS and r["status"] == RequestStatus.COMPLETED
+                   and datetime.fromisoformat(r["created_at"]).replace(tzinfo=None) >= year_ago.replace(tzinfo=None)]
+        if len(earlier) < cap:
+            return False
+        self._refuse(request_id, f"access is answered only {cap} times a year by this store's practice "
+                                 f"({len(earlier)} answered in the last 12 months)",
+                     self.config.practice.breaches.get("access_per_year", ()))
+        return True
+
     def _compile(self, request_id: str) -> None:
         request = self._row(request_id)
         found = self._found(request_id)
         held = access.images_held(self.database, found)
+        limited = None
+        lookback = self.config.practice.access_lookback_days
+        if lookback is not None:  # the practice CNIL found unlawful: only the last months of data are shown
+            cutoff = (request.created_at.replace(tzinfo=UTC) if request.created_at.tzinfo is None
+                      else request.created_at) - timedelta(days=lookback)
+            kept = [i for i in held if datetime.fromisoformat(i["collected_at"]) >= cutoff]
+            limited = (f"only data collected in the last {lookback} days is shown ({len(held) - len(kept)} image(s) "
+                       "withheld)")
+            held = kept
         answer = {
             "images": held, "decisions": access.decisions_held(self.database, found),
             "requests": access.earlier_requests(self.database, request_id, found,
@@ -391,6 +435,8 @@ class RightsService:
             "opt_outs": [{k: v for k, v in entry.items() if k != "label"} for entry in found.optouts],
             "statement": access.statement(held, request.jurisdiction),
             "unsearched": found.unsearched,
+            **({"limited": limited, "breaches": list(self.config.practice.breaches.get("access_lookback", ()))}
+               if limited else {}),
         }
         path = (self.config.archive_dir / f"access-{request_id}.zip").resolve()
         access.write_archive(path, {"id": request_id, **answer}, self.config.image_store, self.database, found)
@@ -410,7 +456,10 @@ class RightsService:
                         "completed_at": datetime.now(UTC).isoformat()},
             "issued_at": datetime.now(UTC).isoformat(), "key_id": receipts.key_id(key.public_key()),
         }
-        if row["kind"] == RequestKind.DELETION:
+        if row["status"] == RequestStatus.REFUSED or row.get("refused"):
+            body["request"]["status"] = RequestStatus.REFUSED.value
+            body["refused"] = {"why": row.get("refused"), "breaches": row.get("breaches") or []}
+        elif row["kind"] == RequestKind.DELETION:
             body["stores"] = [{"store": t["store"], "status": t["status"], "removed": t["removed"], "items": t["items"],
                                "note": t["note"]} for t in outcome.tasks]
             body["verification"] = row.get("verification")
@@ -460,6 +509,8 @@ class RightsService:
                  "overdue": row.status != RequestStatus.COMPLETED and row.due < date.today(),
                  "failure": row.failure, "attempts": row.attempts, "optout": row.optout,
                  "reached": answer.get("reached"), "verification": answer.get("verification"),
+                 "refused": answer.get("refused"), "breaches": answer.get("breaches") or (answer.get("access") or {})
+                 .get("breaches") or [],
                  "access": answer.get("access"), "found": (row.identified or {}).get("how") and {
                      what: n for what, n in Found.from_json(row.identified).counts().items()} if row.identified else None}
         return Outcome(shown, tasks)
