@@ -242,10 +242,19 @@ def _run_scrapy(start_urls: list[str], settings: Settings, spider: Any = None,
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON report instead of the summary.")
 @click.option("--list", "list_runs_flag", is_flag=True, help="List recent runs.")
 @click.option("--all", "show_all", is_flag=True, help="Show every refused and failed decision, not the first 10.")
-def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bool, show_all: bool) -> None:
-    """Summarise a past crawl run (the latest by default) from the database."""
+@click.option("--compare", "compare_runs", nargs=2, metavar="RUN_A RUN_B", default=None,
+              help="Compare a lawful run with an unlawful-demo run: writes report.html and report.json.")
+@click.option("--with-db", "more_dbs", metavar="URL", multiple=True,
+              help="Another database to find a --compare run in (the demo keeps each pack's data apart).")
+@click.option("--out", "out_dir", metavar="DIR", default=None, help="Folder for the --compare report (default: var).")
+def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bool, show_all: bool,
+           compare_runs: tuple[str, str] | None, more_dbs: tuple[str, ...], out_dir: str | None) -> None:
+    """Summarise a past crawl run (the latest by default) from the database, or compare two runs."""
     from crawler.report import build_report, format_summary, latest_run_id, list_runs
 
+    if compare_runs:
+        _compare_report(compare_runs, db, more_dbs, out_dir)
+        return
     database = _open_database(db)
     if list_runs_flag:
         for run in list_runs(database):
@@ -261,31 +270,47 @@ def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bo
         click.echo(format_summary(built, show=10**9 if show_all else 10))
 
 
+def _compare_report(runs: tuple[str, str], db: str | None, more_dbs: tuple[str, ...], out_dir: str | None) -> None:
+    from crawler.comparison import compare, find_run, load_run
+    from crawler.report_html import render
+    from crawler.startup import check_writable_folder, open_database
+
+    settings = crawl_settings(FAIRCRAWL_DB=db)
+    databases = [open_database(url, notify=_notify) for url in (setting(settings, "FAIRCRAWL_DB"), *more_dbs)]
+    lawful, unlawful = (load_run(find_run(databases, run_id), run_id) for run_id in runs)
+    comparison = compare(lawful, unlawful)
+    out = Path(out_dir or setting(settings, "FAIRCRAWL_VAR_DIR"))
+    check_writable_folder(out, "report folder")
+    (out / "report.json").write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "report.html").write_text(render(comparison), encoding="utf-8")
+    click.echo(f"report: {out / 'report.html'}  (and {out / 'report.json'})")
+
+
 # -- demo -----------------------------------------------------------------------
 
 
 @main.command()
-@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
-@click.option("--store", metavar="DIR", default=None, help="Folder for image files (FAIRCRAWL_STORE).")
-@click.option("--report", "report_path", metavar="FILE", default="var/demo-report.json", show_default=True)
-def demo(db: str | None, store: str | None, report_path: str) -> None:
-    """Serve the test sites, crawl them under the lawful pack and under the unlawful-demo pack, compare."""
-    from crawler.demo import format_comparison, run_demo
-    from crawler.startup import check_report_path, open_database
+@click.option("--out", "out_dir", metavar="DIR", default="var/demo", show_default=True,
+              help="Where the two stores and the report go (a second demo replaces the first).")
+@click.option("--site", "sites", metavar="HOST", multiple=True,
+              help="Only this catalog site (repeatable): a quicker look than the whole catalog.")
+def demo(out_dir: str, sites: tuple[str, ...]) -> None:
+    """The main job: the test sites crawled lawfully and as Clearview did, a person's rights played in both, a report."""
+    from crawler.demo import run_demo
+    from crawler.startup import check_writable_folder
     from crawler.testsites import photos_present
 
     if not photos_present():
         raise UsageError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
-    settings = crawl_settings(FAIRCRAWL_DB=db, FAIRCRAWL_STORE=store)
-    check_settings(settings)
-    check_report_path(Path(report_path))
-    db_url = setting(settings, "FAIRCRAWL_DB")
-    open_database(db_url, notify=_notify).dispose()  # a clear error now rather than inside a crawl
-    outcome = run_demo(db_url, setting(settings, "FAIRCRAWL_STORE"), Path(report_path))
-    click.echo("")
-    click.echo(format_comparison(outcome["comparison"]))
-    click.echo(f"\nfull report: {report_path}   |   each run: faircrawl report {outcome['lawful']['run']['id']}  /  "
-               f"faircrawl report {outcome['unlawful']['run']['id']}")
+    out = Path(out_dir)
+    check_writable_folder(out, "demo folder")
+    comparison = run_demo(out, lambda line: click.echo(line, err=True), list(sites))
+    totals = comparison["totals"]
+    click.echo(f"\nlawful: {totals['lawful']['images_stored']} images kept ({totals['lawful']['images_with_faces']} "
+               f"with faces, {totals['lawful']['templates_persisted']} templates); Clearview-style: "
+               f"{totals['unlawful']['images_stored']} images ({totals['unlawful']['images_with_faces']} with faces, "
+               f"{totals['unlawful']['templates_persisted']} templates)")
+    click.echo(f"report: {out / 'report.html'}  (and {out / 'report.json'})")
 
 
 # -- test sites -----------------------------------------------------------------
@@ -641,7 +666,8 @@ def _identifiers(function: Any) -> Any:
 def _request_json(outcome: Any) -> dict[str, Any]:
     row = outcome.row
     return {key: row[key] for key in ("id", "kind", "status", "jurisdiction", "due", "created_at", "completed_at")} | {
-        "failure": row["failure"], "overdue": row["overdue"], "reached": row["reached"]}
+        "failure": row["failure"], "overdue": row["overdue"], "reached": row["reached"], "refused": row["refused"],
+        "breaches": row["breaches"]}
 
 
 def _status_json(outcome: Any) -> dict[str, Any]:
@@ -707,6 +733,7 @@ def rights_access(photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tup
     answered = row["access"] or {}
     shown = {**_request_json(outcome), "images": answered.get("images", []), "decisions": answered.get("decisions", []),
              "requests": answered.get("requests", []), "statement": answered.get("statement"),
+             "opt_outs": answered.get("opt_outs", []), "limited": answered.get("limited"),
              "archive": answered.get("archive")}
     lines = [f"access request {row['id']}: {row['status']} (due {row['due']})",
              f"  {len(shown['images'])} image(s), {len(shown['decisions'])} decision(s), "

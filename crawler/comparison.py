@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from policy.errors import RunNotFoundError
 from storage import Database
-from storage.models import CrawlRun, DecisionRecord, FaceRecord, FaceTemplate, ImageRecord
+from storage.models import CrawlRun, DecisionRecord, FaceRecord, FaceTemplate, ImageRecord, RightsRequest
+from storage.suppression import url_digest
 
 #: Reasons that describe what happened rather than why something was refused.
 NEUTRAL_CODES = frozenset({"robots.allowed", "robots.unavailable", "page.crawled", "faces.none", "faces.detected",
@@ -33,6 +34,7 @@ class RunFacts:
     decisions: list[dict[str, Any]]
     faces_by_sha256: dict[str, int]
     templates_by_decision: dict[str, int]
+    deleted_url_digests: set[str]  # URLs of images deleted at a person's request (as the requests keep them)
 
     @property
     def policy(self) -> str:
@@ -68,10 +70,13 @@ def load_run(database: Database, run_id: str) -> RunFacts:
         templates = {decision_id: int(n) for decision_id, n in session.execute(
             select(FaceTemplate.decision_id, func.count()).where(FaceTemplate.run_id == run_id)
             .group_by(FaceTemplate.decision_id))}
+        deleted = {digest for identified in session.scalars(
+            select(RightsRequest.identified).where(RightsRequest.kind == "deletion", RightsRequest.status == "completed"))
+            for digest in (identified or {}).get("url_digests", [])}
         shown = {"id": run.id, "policy": run.policy_name, "policy_revision": run.policy_revision,
                  "status": run.status, "started_at": run.started_at.isoformat(),
                  "finished_at": run.finished_at.isoformat() if run.finished_at else None}
-    return RunFacts(shown, decisions, faces, templates)
+    return RunFacts(shown, decisions, faces, templates, deleted)
 
 
 def deciding_code(decision: dict[str, Any]) -> str:
@@ -95,7 +100,7 @@ def site_table(facts: RunFacts) -> dict[str, dict[str, Any]]:
         "opted_out_collected": 0, "refused": 0, "failed": 0, "refusals_by_reason": Counter()})
     for decision in facts.decisions:
         if decision["outcome"] == "deleted":
-            continue
+            continue  # a tombstone names no site: see deleted_on_request
         site = sites[host_of(decision["url"])]
         if decision["kind"] == "page" and decision["outcome"] == "crawled":
             site["pages_crawled"] += 1
@@ -114,13 +119,14 @@ def site_table(facts: RunFacts) -> dict[str, dict[str, Any]]:
             for host, counts in sorted(sites.items())}
 
 
-def totals(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def totals(table: dict[str, dict[str, Any]], facts: RunFacts) -> dict[str, Any]:
     keys = ("pages_crawled", "images_stored", "images_with_faces", "templates_persisted", "opted_out_collected",
             "refused", "failed")
     reasons: Counter[str] = Counter()
     for counts in table.values():
         reasons.update(counts["refusals_by_reason"])
     return {**{key: sum(counts[key] for counts in table.values()) for key in keys},
+            "deleted_on_request": sum(1 for d in facts.decisions if d["outcome"] == "deleted"),
             "refusals_by_reason": dict(reasons.most_common())}
 
 
@@ -128,25 +134,32 @@ def taken_only_unlawfully(lawful: RunFacts, unlawful: RunFacts) -> list[dict[str
     """Every page and image the unlawful run took that the lawful run refused (or never requested), grouped by
     the lawful rule that refused it and the provisions the taking breaches."""
     lawful_by_url = {(d["url"], d["kind"]): d for d in lawful.decisions}
-    groups: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
     for decision in unlawful.decisions:
         if decision["outcome"] not in ("stored", "crawled"):
             continue
         other = lawful_by_url.get((decision["url"], decision["kind"]))
         if other is not None and other["outcome"] in ("stored", "crawled"):
             continue
-        rule = (deciding_code(other) if other is not None and other["outcome"] != "deleted"
-                else "not requested by the lawful crawl")
+        if other is None and url_digest(decision["url"]) in lawful.deleted_url_digests:
+            continue  # the lawful crawl took it too, and deleted it when the person asked
+        rule = deciding_code(other) if other is not None else None
         breaches = tuple(decision["breaches"])
-        group = groups.setdefault((rule, breaches), {"lawful_rule": rule, "breaches": list(breaches), "count": 0,
-                                                     "citations": [], "items": []})
+        group = groups.setdefault((other["outcome"] if other else "", rule or "", breaches), {
+            "lawful_rule": rule, "lawful": None if other is None else other["outcome"], "breaches": list(breaches),
+            "count": 0, "citations": [], "items": []})
         group["count"] += 1
         if other is not None:
             group["citations"] = sorted(set(group["citations"]) | set(other["citations"]))
-        group["items"].append({"url": decision["url"], "kind": decision["kind"], "decision_id": decision["id"],
-                               "lawful_decision_id": other["id"] if other else None,
-                               "lawful_summary": (other or {}).get("policy_summary") or "",
-                               "faces": int(decision["signals"].get("image.faces") or 0)})
+        group["items"].append({
+            "url": decision["url"], "kind": decision["kind"], "faces": int(decision["signals"].get("image.faces") or 0),
+            "unlawful": {"decision_id": decision["id"], "rules": decision["matched_rules"],
+                         "breaches": decision["breaches"]},
+            "lawful": None if other is None else {
+                "decision_id": other["id"], "outcome": other["outcome"], "rules": other["matched_rules"],
+                "citations": other["citations"], "summary": other["policy_summary"] or "",
+                "reason": next((r.get("detail") or r["code"] for r in other["reasons"]
+                                if r["code"] == group["lawful_rule"]), "")}})
     return sorted(groups.values(), key=lambda g: -int(g["count"]))
 
 
@@ -171,7 +184,7 @@ def compare(lawful: RunFacts, unlawful: RunFacts, rights: dict[str, Any] | None 
         "runs": {"lawful": lawful.run, "unlawful": unlawful.run},
         "sites": {host: {"lawful": lawful_sites.get(host), "unlawful": unlawful_sites.get(host)}
                   for host in sorted(set(lawful_sites) | set(unlawful_sites))},
-        "totals": {"lawful": totals(lawful_sites), "unlawful": totals(unlawful_sites)},
+        "totals": {"lawful": totals(lawful_sites, lawful), "unlawful": totals(unlawful_sites, unlawful)},
         "taken_only_unlawfully": groups,
         "breaches_by_provision": breaches_by_provision(groups),
         "stored_by_jurisdiction": {"lawful": stored_by_jurisdiction(lawful),

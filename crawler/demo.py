@@ -1,106 +1,198 @@
-"""The demo: the whole test-site catalog crawled lawfully, then as Clearview did, side by side.
+"""The demo: the test-site catalog crawled lawfully and as Clearview did, a person's rights played in both, a report.
 
-Each crawl runs in its own process (Twisted's reactor cannot be restarted in
-one process), writes its JSON report, and the comparison says what the
-unlawful crawler took that the lawful one refused, and which provisions each
-taking breaches.
+One command from a fresh set-up (`faircrawl demo [--out DIR]`): the catalog is
+served once on 127.0.0.1; the same crawl runs under ``lawful`` and under
+``unlawful-demo`` into two separate stores under DIR (``lawful/`` and
+``unlawful/``: database, images, key, suppression list, receipts); a catalog
+person (Obama) then asks each store what it holds about him and to delete it
+and never collect him again, with a photo no site carries; both stores are
+crawled again; and ``report.html`` / ``report.json`` say what each took, what
+that breaches, and how each answered him. Each crawl and each request runs in
+its own process (Twisted's reactor cannot be restarted in one), exactly as a
+user would run it. Running the demo again replaces the previous one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
-from collections import Counter, defaultdict
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from policy.errors import DemoError
 
-__all__ = ["DemoError", "compare", "format_comparison", "run_demo"]
+__all__ = ["DemoError", "PACKS", "run_demo", "store_env"]
+
+PACKS = {"lawful": "lawful", "unlawful": "unlawful-demo"}
+PERSON_PROBE = "obama2.jpg"  # a photo of the person that no catalog site carries
+
+Say = Callable[[str], None]
 
 
-def run_pack(pack: str, db: str, store: str, report_path: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", "--policy", pack, "--db", db,
-               "--store", store, "--report", str(report_path)]
-    finished = subprocess.run(command, env=os.environ.copy(), stdout=subprocess.PIPE, text=True)
-    if finished.returncode not in (0, 1) or not report_path.exists():
+def store_env(store: Path, pack: str) -> dict[str, str]:
+    """Every place one store writes, inside its own folder (so the two packs' data never mix)."""
+    return {"FAIRCRAWL_DB": f"sqlite:///{store}/faircrawl.db", "FAIRCRAWL_STORE": str(store / "images"),
+            "FAIRCRAWL_SUPPRESSION_DB": f"sqlite:///{store}/suppression.db",
+            "FAIRCRAWL_KEY_FILE": str(store / "faircrawl.key"), "FAIRCRAWL_VAR_DIR": str(store),
+            "FAIRCRAWL_SPILL_DIR": str(store), "FAIRCRAWL_SIGNING_KEY_FILE": str(store / "rights-signing.key"),
+            "FAIRCRAWL_RIGHTS_ARCHIVE_DIR": str(store / "rights"), "FAIRCRAWL_POLICY": pack}
+
+
+def _faircrawl(args: list[str], env: dict[str, str], capture: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "crawler.cli", *args]
+    full_env = {**os.environ, **env}
+    if capture:
+        return subprocess.run(command, env=full_env, capture_output=True, text=True)
+    return subprocess.run(command, env=full_env, stdout=subprocess.PIPE, text=True)
+
+
+def _crawl(store: Path, pack: str, server: str, total: int, start_urls: list[str]) -> str:
+    """One crawl of the catalog (or of ``start_urls`` in it) into ``store``; its progress bar goes to this
+    terminal. Returns the run id."""
+    report = store / f"crawl-{int(time.time() * 1000)}.json"
+    interval = "0.5" if sys.stderr.isatty() else "5"  # a bar redrawn in place; in a log, a line every 5 s
+    env = {**store_env(store, pack), "FAIRCRAWL_PROGRESS_TOTAL": str(total), "FAIRCRAWL_PROGRESS_INTERVAL": interval}
+    finished = _faircrawl(["crawl", "--testsites", "--testsites-server", server, "--policy", pack,
+                           "--report", str(report), *start_urls], env, capture=False)
+    if finished.returncode not in (0, 1) or not report.exists():
         raise DemoError(f"the {pack} crawl did not finish (exit {finished.returncode}):\n{finished.stdout[-2000:]}")
-    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
-    return report
+    run_id = str(json.loads(report.read_text(encoding="utf-8"))["run"]["id"])
+    report.unlink()  # the report is built from the database; a copy here would only be one more store to purge
+    return run_id
 
 
-def compare(lawful: dict[str, Any], unlawful: dict[str, Any]) -> dict[str, Any]:
-    """Per site and overall: what each pack kept, and what only the unlawful one took, with breaches."""
-    lawful_by_url = {(d["url"], d["kind"]): d for d in lawful["decisions"]}
-    sites: dict[str, dict[str, Any]] = defaultdict(lambda: Counter())
-    taken_only_unlawfully = []
-    for decision in unlawful["decisions"]:
-        host = urlsplit(decision["url"]).netloc
-        counter = sites[host]
-        if decision["kind"] == "image":
-            counter["unlawful_stored"] += decision["outcome"] == "stored"
-            counter["unlawful_faces"] += decision["outcome"] == "stored" and bool(decision["signals"].get("image.faces"))
-        lawful_decision = lawful_by_url.get((decision["url"], decision["kind"]))
-        if decision["outcome"] in ("stored", "crawled") and (
-                lawful_decision is None or lawful_decision["outcome"] not in ("stored", "crawled")):
-            taken_only_unlawfully.append({
-                "url": decision["url"], "kind": decision["kind"],
-                "lawful": lawful_decision["outcome"] if lawful_decision else "not requested",
-                "lawful_because": (lawful_decision or {}).get("policy_summary") or "",
-                "breaches": decision.get("breaches") or [],
-            })
-    for decision in lawful["decisions"]:
-        if decision["kind"] == "image":
-            counter = sites[urlsplit(decision["url"]).netloc]
-            counter["lawful_stored"] += decision["outcome"] == "stored"
-            counter["lawful_refused"] += decision["outcome"] == "refused"
-            counter["lawful_faces"] += decision["outcome"] == "stored" and bool(decision["signals"].get("image.faces"))
-    breaches = Counter(b for item in taken_only_unlawfully for b in item["breaches"])
-    return {
-        "sites": {host: dict(counts) for host, counts in sorted(sites.items())},
-        "taken_only_unlawfully": taken_only_unlawfully,
-        "breaches": dict(breaches.most_common()),
-        "totals": {
-            "lawful_images_stored": lawful["summary"].get("image/stored", 0),
-            "unlawful_images_stored": unlawful["summary"].get("image/stored", 0),
-            "lawful_faces_stored": sum(c.get("lawful_faces", 0) for c in sites.values()),
-            "unlawful_faces_stored": sum(c.get("unlawful_faces", 0) for c in sites.values()),
-        },
-    }
+def _request(store: Path, pack: str, args: list[str]) -> tuple[dict[str, Any], float]:
+    """A rights command in the store, timed; returns its JSON answer and the seconds it took."""
+    started = time.monotonic()
+    done = _faircrawl(["rights", *args, "--json"], store_env(store, pack))
+    seconds = round(time.monotonic() - started, 1)
+    if done.returncode not in (0, 1) or not done.stdout.strip().startswith("{"):
+        raise DemoError(f"`faircrawl rights {' '.join(args)}` failed in the {pack} store:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout), seconds
 
 
-def format_comparison(comparison: dict[str, Any]) -> str:
-    totals = comparison["totals"]
-    lines = [
-        "side by side: lawful pack vs unlawful-demo pack (Clearview-style), same test sites",
-        f"  images kept:        lawful {totals['lawful_images_stored']:>4}   unlawful {totals['unlawful_images_stored']:>4}",
-        f"  images with faces:  lawful {totals['lawful_faces_stored']:>4}   unlawful {totals['unlawful_faces_stored']:>4}",
-        "",
-        f"  {'site':<28} {'lawful kept':>11} {'refused':>8} {'faces':>6}   {'unlawful kept':>13} {'faces':>6}",
-    ]
-    for host, counts in comparison["sites"].items():
-        lines.append(f"  {host:<28} {counts.get('lawful_stored', 0):>11} {counts.get('lawful_refused', 0):>8} "
-                     f"{counts.get('lawful_faces', 0):>6}   {counts.get('unlawful_stored', 0):>13} "
-                     f"{counts.get('unlawful_faces', 0):>6}")
-    lines += ["", f"  what only the unlawful crawler took ({len(comparison['taken_only_unlawfully'])} pages and images), "
-                  "by provision breached:"]
-    for provision, count in comparison["breaches"].items():
-        lines.append(f"    {count:>4}  {provision}")
-    return "\n".join(lines)
+def _rights_scenario(store: Path, pack: str, probe: Path, say: Say) -> dict[str, Any]:
+    """The person asks what is held about him, and to be deleted and never collected again."""
+    photo = ["--photo", str(probe), "--jurisdiction", "FR"]
+    access, access_seconds = _request(store, pack, ["access", *photo])
+    say(f"  access: {access['status']}, {len(access['images'])} image(s) of him")
+    deletion, _ = _request(store, pack, ["delete", *photo, "--optout"])
+    removed = sum(s["removed"] for s in deletion.get("stores", []) if s["store"] == "images")
+    say(f"  deletion: {deletion['status']}" + (f", {removed} image record(s) removed" if removed else ""))
+    receipt, _ = _request(store, pack, ["receipt", deletion["id"]])
+    return {"access": access, "deletion": deletion, "receipt_verified": bool(receipt.get("verified")),
+            "search_seconds": access_seconds,
+            "breaches": sorted({*access.get("breaches", []), *deletion.get("breaches", [])})}
 
 
-def run_demo(db: str, store: str, report_path: Path) -> dict[str, Any]:
-    work = report_path.parent
-    work.mkdir(parents=True, exist_ok=True)
-    print("faircrawl demo 1/2: the test-site catalog under the lawful pack", flush=True)
-    lawful = run_pack("lawful", db, store, work / "demo-lawful.json")
-    print("\nfaircrawl demo 2/2: the same sites under the unlawful-demo pack (what Clearview did)", flush=True)
-    unlawful_store = str(Path(store).parent / "unlawful-demo-images")
-    unlawful = run_pack("unlawful-demo", db, unlawful_store, work / "demo-unlawful.json")
-    comparison = compare(lawful, unlawful)
-    report_path.write_text(json.dumps({"lawful": lawful, "unlawful-demo": unlawful, "comparison": comparison},
-                                      indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return {"lawful": lawful, "unlawful": unlawful, "comparison": comparison}
+def _after_recrawl(store: Path, pack: str, probe: Path, recrawl: str, scenario: dict[str, Any], say: Say) -> None:
+    """After the second crawl (run ``recrawl``): was he collected again? And how often will this store answer him?"""
+    photo = ["--photo", str(probe), "--jurisdiction", "FR"]
+    again, _ = _request(store, pack, ["access", *photo])
+    collected = {image["sha256"] for image in again["images"] if image["run_id"] == recrawl}
+    scenario["recollected_images"] = len(collected)
+    scenario["recollected"] = f"yes: {len(collected)} image(s) of him collected again" if collected else "no"
+    scenario["after_recrawl"] = again
+    say(f"  after the second crawl: collected again? {scenario['recollected']}")
+    if again["status"] == "completed":
+        third, _ = _request(store, pack, ["access", *photo])
+        scenario["third_access"] = {"status": third["status"], "refused": third.get("refused")}
+        scenario["breaches"] = sorted({*scenario["breaches"], *again.get("breaches", []), *third.get("breaches", [])})
+        if third["status"] != "completed":
+            say(f"  a third access request this year: {third['status']} ({third.get('refused')})")
+
+
+def chosen_sites(hosts: list[str]) -> list[str]:
+    """Start URLs of the catalog sites named (all of them when none is); an unknown name is a user error."""
+    from crawler.testsites import build_catalog
+
+    catalog = build_catalog()
+    unknown = [host for host in hosts if catalog.site(host) is None]
+    if unknown:
+        raise DemoError(f"not a test site: {', '.join(unknown)}; `faircrawl testsites list` names them")
+    return [catalog.sites[host.lower()].start_url for host in hosts]
+
+
+def run_demo(out: Path, say: Say = print, hosts: list[str] | None = None) -> dict[str, Any]:
+    """Play the whole demo into ``out`` (over the sites ``hosts`` only, when given: a quicker look); returns the
+    comparison written to report.json."""
+    from crawler.comparison import compare, load_run
+    from crawler.report_html import render
+    from crawler.testsites import build_catalog
+    from crawler.testsites.photos import face_photo
+    from crawler.testsites.server import serve_in_thread
+    from storage import Database
+
+    stores = {side: out / side for side in PACKS}
+    for store in stores.values():
+        if store.exists():
+            shutil.rmtree(store)  # a second demo replaces the first
+        store.mkdir(parents=True)
+    probe = out / "person.jpg"
+    probe.write_bytes(face_photo(PERSON_PROBE))
+    start_urls = chosen_sites(hosts or [])
+    catalog = build_catalog()
+    sites = [catalog.sites[h.lower()] for h in hosts] if hosts else list(catalog.sites.values())
+    totals = {pack: sum(1 for site in sites for e in site.expected if e.for_pack(pack)) for pack in PACKS.values()}
+    server, stop = serve_in_thread(build_catalog())
+    try:
+        runs, scenarios = {}, {}
+        for number, (side, pack) in enumerate(PACKS.items(), start=1):
+            say(f"faircrawl demo {number}/4: the test-site catalog under the {pack} pack")
+            runs[side] = _crawl(stores[side], pack, server, totals[pack], start_urls)
+        say("faircrawl demo 3/4: a person asks each store what it holds about him, and to delete him for good")
+        for side, pack in PACKS.items():
+            say(f" the {pack} store:")
+            scenarios[side] = _rights_scenario(stores[side], pack, probe, say)
+        say("faircrawl demo 4/4: both stores crawled again")
+        for side, pack in PACKS.items():
+            recrawl = _crawl(stores[side], pack, server, totals[pack], start_urls)
+            _after_recrawl(stores[side], pack, probe, recrawl, scenarios[side], say)
+            scenarios[side]["recrawl_run"] = recrawl
+    finally:
+        stop()
+    for side in PACKS:
+        scenarios[side]["search_how"] = ("persisted templates searched in memory and stored faces re-encoded"
+                                         if side == "unlawful" else "stored faces re-encoded from their boxes: "
+                                         "no biometric index is kept")
+    databases = {side: Database(f"sqlite:///{stores[side]}/faircrawl.db") for side in PACKS}
+    try:
+        comparison = compare(load_run(databases["lawful"], runs["lawful"]),
+                             load_run(databases["unlawful"], runs["unlawful"]), _shown_rights(scenarios))
+    finally:
+        for database in databases.values():
+            database.dispose()
+    (out / "report.json").write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "report.html").write_text(render(comparison), encoding="utf-8")
+    probe.unlink()  # the probe photo is never kept
+    return comparison
+
+
+def _shown_rights(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The rights scenario as the report shows it: counts and outcomes, never what identifies the person's
+    photos (no URL, no content hash: the report is shared, his access answer is not)."""
+    shown = {}
+    for side, scenario in scenarios.items():
+        access, deletion = scenario["access"], scenario["deletion"]
+        verification = deletion.get("verification") or {}
+        shown[side] = {
+            "access": {"id": access["id"], "status": access["status"], "images": len(access["images"]),
+                       "decisions": len(access["decisions"]), "limited": access.get("limited"),
+                       "refused": access.get("refused"),
+                       "statement_items": sorted((access.get("statement") or {}).keys())},
+            "deletion": {"id": deletion["id"], "status": deletion["status"], "refused": deletion.get("refused"),
+                         "stores": [{"store": s["store"], "status": s["status"], "removed": s["removed"]}
+                                    for s in deletion.get("stores", [])],
+                         "verification": {"passed": verification.get("passed"),
+                                          "searched": verification.get("searched")} if verification else None},
+            "receipt_verified": scenario["receipt_verified"], "recollected": scenario.get("recollected"),
+            "recollected_images": scenario.get("recollected_images"), "recrawl_run": scenario.get("recrawl_run"),
+            "third_access": scenario.get("third_access"), "search_seconds": scenario["search_seconds"],
+            "search_how": scenario["search_how"], "breaches": scenario["breaches"],
+        }
+    return shown

@@ -1,4 +1,10 @@
-"""Progress lines on stderr while a crawl runs: pages, images stored, refused, failed."""
+"""Progress on stderr while a crawl runs: a bar when the number of decisions to come is known, else lines.
+
+On a terminal the bar is redrawn in place (``\\r``) at every interval; in a
+log or a pipe each update is a line of its own. The demo knows how many
+decisions each catalog crawl makes (``FAIRCRAWL_PROGRESS_TOTAL``), so it shows a
+bar per crawl.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +18,33 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.recording import CrawlRecorder, recorder_for
+from crawler.settings import setting
+
+BAR_WIDTH = 30
 
 
-def progress_line(recorder: CrawlRecorder, elapsed_seconds: float) -> str:
+def progress_line(recorder: CrawlRecorder, elapsed_seconds: float, total: int = 0) -> str:
     counts = recorder.counts
     refused = counts[("page", "refused")] + counts[("image", "refused")]
     failed = counts[("page", "failed")] + counts[("image", "failed")]
-    return (
-        f"[faircrawl] {elapsed_seconds:6.1f}s  pages crawled {counts[('page', 'crawled')]}  "
-        f"images stored {counts[('image', 'stored')]}  refused {refused}  failed {failed}"
-    )
+    tally = (f"pages crawled {counts[('page', 'crawled')]}  images stored {counts[('image', 'stored')]}  "
+             f"refused {refused}  failed {failed}")
+    if not total:
+        return f"[faircrawl] {elapsed_seconds:6.1f}s  {tally}"
+    done = sum(counts.values())
+    filled = min(BAR_WIDTH, round(BAR_WIDTH * done / total))
+    return f"[faircrawl] [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done}/{total} decisions {elapsed_seconds:5.1f}s  {tally}"
 
 
 class Progress:
     def __init__(self, crawler: Crawler, stream: TextIO = sys.stderr) -> None:
-        self.interval = crawler.settings.getfloat("FAIRCRAWL_PROGRESS_INTERVAL")
+        self.interval = setting(crawler.settings, "FAIRCRAWL_PROGRESS_INTERVAL")
         if self.interval <= 0:
             raise NotConfigured  # progress lines off (a message would make Scrapy log a warning)
+        self.total = setting(crawler.settings, "FAIRCRAWL_PROGRESS_TOTAL")
         self.crawler = crawler
         self.stream = stream
+        self.in_place = bool(self.total) and stream.isatty()
         self.started = time.monotonic()
         self._loop: task.LoopingCall | None = None
         self._last_printed = 0.0
@@ -41,9 +55,14 @@ class Progress:
     def from_crawler(cls, crawler: Crawler) -> Progress:
         return cls(crawler)
 
-    def _print(self) -> None:
+    def _print(self, final: bool = False) -> None:
         self._last_printed = time.monotonic()
-        print(progress_line(recorder_for(self.crawler), time.monotonic() - self.started), file=self.stream, flush=True)
+        line = progress_line(recorder_for(self.crawler), time.monotonic() - self.started, self.total)
+        if self.in_place:
+            self.stream.write(f"\r{line}" + ("\n" if final else ""))
+            self.stream.flush()
+        else:
+            print(line, file=self.stream, flush=True)
 
     def _opened(self, spider: Any) -> None:
         self.started = time.monotonic()
@@ -53,5 +72,5 @@ class Progress:
     def _closed(self, spider: Any, reason: str) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if time.monotonic() - self._last_printed > 0.5:  # the final count, unless just printed
-            self._print()
+        if self.in_place or time.monotonic() - self._last_printed > 0.5:  # the final count, unless just printed
+            self._print(final=True)

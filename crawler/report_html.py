@@ -22,9 +22,15 @@ database without consent.</p>
 <p>The second crawl does what Clearview AI did: it ignores every signal and every law, keeps every photo, and turns
 every face into a biometric template kept forever. It ran only against these local test sites. For everything it
 took that the lawful crawl refused, the report names the legal provision that taking breaches.</p>
-<p>Then a person asked both to show what they hold about him and to delete it: the lawful side answered in full and
-deleted him everywhere, proved by a signed receipt; the Clearview-style side answered the way regulators found
-Clearview answering. The charts below show where the two differ.</p>
+<p>The charts below show where the two differ.</p>
+"""
+
+RIGHTS_EXPLANATION = """\
+<p>Then a person whose photos are on these sites asked each crawler's store what it holds about him and to delete
+it and never collect him again, with a photo of him that no site carries. The table says how each answered: the law
+gives him a full copy of everything held, at any age and as often as he asks, and erasure everywhere; Clearview
+limited access to twice a year and to the last 12 months, and did not delete. The lawful numbers above are counted
+after his deletion: his records there are tombstones, counted as &ldquo;deleted at the person's request&rdquo;.</p>
 """
 
 STYLE = """
@@ -104,7 +110,7 @@ def _totals_table(comparison: Mapping[str, Any]) -> str:
     rows = [("pages crawled", "pages_crawled"), ("images stored", "images_stored"),
             ("images with faces stored", "images_with_faces"), ("face templates persisted", "templates_persisted"),
             ("images of opted-out people collected", "opted_out_collected"), ("refused", "refused"),
-            ("failed", "failed")]
+            ("failed", "failed"), ("records deleted at the person's request", "deleted_on_request")]
     totals = comparison["totals"]
     body = "".join(f"<tr><th scope='row'>{_e(label)}</th><td class='n lawful'>{totals['lawful'][key]}</td>"
                    f"<td class='n unlawful'>{totals['unlawful'][key]}</td></tr>" for label, key in rows)
@@ -127,20 +133,41 @@ def _sites_table(comparison: Mapping[str, Any]) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def _record(item: Mapping[str, Any]) -> str:
+    """One item's two decision records: what the lawful crawl decided and why, what the other one breached."""
+    lawful, unlawful = item["lawful"], item["unlawful"]
+    if lawful is None:
+        said = "the lawful crawl never requested it (a page it refused links to it)"
+    else:
+        said = (f"lawful record <code>{_e(lawful['decision_id'])}</code>: {_e(lawful['outcome'])} by rule "
+                f"<code>{_e(', '.join(lawful['rules']) or '-')}</code>: {_e(lawful['reason'] or lawful['summary'])}"
+                f" <i>({_e('; '.join(lawful['citations']) or 'no citation')})</i>")
+    return (f"<li id='decision-{_e(unlawful['decision_id'])}'><span class='url'>{_e(item['url'])}</span> "
+            f"({_e(item['kind'])}" + (f", {item['faces']} face(s)" if item["faces"] else "") + f")<br>{said}<br>"
+            f"Clearview-style record <code>{_e(unlawful['decision_id'])}</code>: rule "
+            f"<code>{_e(', '.join(unlawful['rules']) or '-')}</code>, breaches "
+            f"{_e('; '.join(unlawful['breaches']) or 'none recorded')}</li>")
+
+
 def _taken_table(comparison: Mapping[str, Any]) -> str:
     parts = []
     for number, group in enumerate(comparison["taken_only_unlawfully"]):
-        items = "".join(
-            f"<li id='decision-{_e(i['decision_id'])}'><span class='url'>{_e(i['url'])}</span> ({_e(i['kind'])}"
-            + (f", {i['faces']} face(s)" if i["faces"] else "") + f"): lawful record <code>{_e(i['lawful_decision_id'])}"
-            f"</code> {_e(i['lawful_summary'])}; unlawful record <code>{_e(i['decision_id'])}</code></li>"
-            for i in group["items"])
+        items = "".join(_record(item) for item in group["items"])
+        why = ("the lawful crawl never requested (it refused the pages linking to them)"
+               if group["lawful"] is None
+               else f"the lawful crawl {_e(group['lawful'])} by <code>{_e(group['lawful_rule'])}</code>")
         parts.append(
-            f"<details id='group-{number}'><summary><b>{group['count']}</b> taken although the lawful crawl refused "
-            f"them by <code>{_e(group['lawful_rule'])}</code>; breaches: {_e('; '.join(group['breaches']) or 'none')}"
+            f"<details id='group-{number}'><summary><b>{group['count']}</b> taken that {why}; "
+            f"breaches: {_e('; '.join(group['breaches']) or 'none')}"
             f"</summary><p>citations of the refusal: {_e('; '.join(group['citations']) or '-')}</p><ul>{items}</ul>"
             "</details>")
     return "".join(parts) or "<p>Nothing: the two crawls took the same.</p>"
+
+
+def _signature_cell(verified: bool | None) -> str:
+    if verified is None:
+        return "-"
+    return "<span class='ok'>valid</span>" if verified else "<span class='bad'>invalid</span>"
 
 
 def _rights_section(rights: Mapping[str, Any]) -> str:
@@ -154,13 +181,13 @@ def _rights_section(rights: Mapping[str, Any]) -> str:
         signature = scenario.get("receipt_verified")
         rows.append(
             f"<tr><th scope='row' class='{side}'>{'lawful' if side == 'lawful' else 'Clearview-style'}</th>"
-            f"<td>{_e(access.get('status', '-'))}: {len(access.get('images', []))} image(s)"
+            f"<td>{_e(access.get('status', '-'))}: {_e(access.get('images', 0))} image(s)"
             + (f"<br><span class='bad'>{_e(access['limited'])}</span>" if access.get("limited") else "") + "</td>"
             f"<td>{_e(deletion.get('status', '-'))}: {_e(removed)}"
             + (f"<br><span class='bad'>{_e(deletion['refused'])}</span>" if deletion.get("refused") else "") + "</td>"
             f"<td>{_e(scenario.get('recollected', '-'))}</td>"
             f"<td class='n'>{_e(scenario.get('search_seconds', '-'))} s ({_e(scenario.get('search_how', ''))})</td>"
-            f"<td>{'<span class=ok>valid</span>' if signature else ('<span class=bad>none</span>' if signature is False else '-')}</td>"
+            f"<td>{_signature_cell(signature)}</td>"
             f"<td>{_e('; '.join(scenario.get('breaches', [])) or '-')}</td></tr>")
     return ("<table><thead><tr><th></th><th>access answered</th><th>deletion removed</th><th>re-crawl collected "
             "the person again</th><th>finding the person took</th><th>receipt signature</th><th>provisions breached"
@@ -187,6 +214,7 @@ def render(comparison: Mapping[str, Any]) -> str:
 <h2>What only the Clearview-style crawl took, and what that breaches</h2>
 {_taken_table(comparison)}
 <h2>A person asks: what do you hold about me? Delete it.</h2>
+{RIGHTS_EXPLANATION if comparison.get('rights') else ''}
 {_rights_section(comparison.get('rights') or {})}
 </main></body></html>
 """

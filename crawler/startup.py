@@ -120,9 +120,12 @@ def preflight(settings: Any, *, dry_run: bool = False, notify: Callable[[str], N
 def rights_service(settings: Any, notify: Callable[[str], None] | None = None, archive_dir: Path | None = None,
                    progress: Callable[[str], None] | None = None) -> Any:
     """The rights service over the configured stores (the CLI's and the HTTP server's, built the same way)."""
+    from policy.packs import read_pack
     from storage.rights import RightsConfig, RightsService
+    from storage.rights.model import RightsPractice
 
     check_settings(settings)
+    practice = RightsPractice.from_pack(read_pack(setting(settings, "FAIRCRAWL_POLICY")).rights_practice)
     store = Path(setting(settings, "FAIRCRAWL_STORE"))
     database = open_database(setting(settings, "FAIRCRAWL_DB"), store, notify)
     var_dir = Path(setting(settings, "FAIRCRAWL_VAR_DIR"))
@@ -136,4 +139,4 @@ def rights_service(settings: Any, notify: Callable[[str], None] | None = None, a
         face_model=setting(settings, "FAIRCRAWL_FACE_MODEL"), face_max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"),
         max_pixels=setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS"),
         face_workers=setting(settings, "FAIRCRAWL_FACE_WORKERS") or None,
-        crash_after=setting(settings, "FAIRCRAWL_RIGHTS_CRASH_AFTER"), progress=progress))
+        crash_after=setting(settings, "FAIRCRAWL_RIGHTS_CRASH_AFTER"), progress=progress, practice=practice))

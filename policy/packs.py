@@ -41,6 +41,7 @@ class PackMeta:
     requires_testsites: bool = False
     follows_nofollow_links: bool = False  # a demonstration pack may ignore nofollow too
     ignores_opt_outs: bool = False  # ... and opt-outs (matches are then recorded as breaches)
+    rights_practice: dict[str, Any] | None = None  # ... and answer rights requests as Clearview did
 
 
 @dataclass(slots=True)
@@ -55,6 +56,7 @@ class RulePack:
     follows_nofollow_links: bool = False
     ignores_opt_outs: bool = False
     meta_file: Path | None = None  # pack.yaml, when there is one
+    rights_practice: dict[str, Any] | None = None  # how rights requests are answered; None: lawfully, in full
 
     @property
     def errors(self) -> list[LintIssue]:
@@ -113,7 +115,7 @@ def read_pack(name_or_path: str | Path, extra_rule_files: list[Path] | tuple[Pat
     if not rules and not any(i.severity == "error" for i in issues):
         issues.append(LintIssue("error", str(root), 1, "no rules found", "a pack needs at least one allow rule"))
     return RulePack(meta.name, meta.description, meta.requires_testsites, rules, rule_files, test_files, issues,
-                    meta.follows_nofollow_links, meta.ignores_opt_outs, meta_file)
+                    meta.follows_nofollow_links, meta.ignores_opt_outs, meta_file, meta.rights_practice)
 
 
 def load_policy(name_or_path: str | Path = DEFAULT_PACK, extra_rule_files: list[Path] | tuple[Path, ...] = (),

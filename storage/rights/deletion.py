@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy import delete, select, update
 
 from storage.database import Database
 from storage.image_store import EXTENSION_BY_FORMAT, ImageStore
-from storage.models import DecisionRecord, FaceRecord, FaceTemplate, ImageFile, ImageRecord
+from storage.models import DecisionRecord, FaceRecord, FaceTemplate, ImageFile, ImageRecord, RightsRequest
 from storage.rights.identify import Found, Subject
 from storage.rights.model import Store
 
@@ -115,11 +116,17 @@ def decisions(ctx: DeletionContext) -> TaskOutcome:
     return TaskOutcome(len(items), items, "decision records kept as tombstones: id, run, outcome deleted, request id")
 
 
+def _in(value: Any, pool: set[str]) -> bool:
+    return isinstance(value, str) and value in pool
+
+
 def scrub(value: Any, found: Found, request_id: str) -> tuple[Any, int]:
     """``value`` (parsed JSON) without anything naming what was found; returns it and how many parts went."""
     if isinstance(value, dict):
-        if (value.get("id") in found.decision_ids or value.get("sha256") in found.sha256
-                or value.get("url") in found.urls or value.get("final_url") in found.urls):
+        if "deleted_by_request" in value and value.get("outcome") == "deleted":
+            return value, 0  # already a tombstone
+        if (_in(value.get("id"), found.decision_ids) or _in(value.get("sha256"), found.sha256)
+                or _in(value.get("url"), found.urls) or _in(value.get("final_url"), found.urls)):
             return {"id": value.get("id"), "outcome": "deleted", "deleted_by_request": request_id}, 1
         total, cleaned = 0, {}
         for key, item in value.items():
@@ -173,7 +180,56 @@ def leftovers(found: Found, image_store: ImageStore, folders: list[Path]) -> lis
             continue
         if any(needle in text for needle in needles):
             left.append(f"report {path.name}")
+    for path in report_files(folders, image_store, "*.zip"):
+        if _archive_names(path, needles, found.sha256):
+            left.append(f"archive {path.name}")
     return left
+
+
+def _identified_without(identified: dict[str, Any] | None, found: Found) -> tuple[dict[str, Any] | None, int]:
+    """An earlier request's identification without the items of ``found``; returns it and how many went."""
+    if not identified:
+        return identified, 0
+    earlier = Found.from_json(identified)
+    gone = len(earlier.sha256 & found.sha256) + len(earlier.decision_ids & found.decision_ids) + len(
+        earlier.urls & found.urls)
+    if not gone:
+        return identified, 0
+    earlier.sha256 -= found.sha256
+    earlier.image_ids -= found.image_ids
+    earlier.decision_ids -= found.decision_ids
+    earlier.face_ids -= found.face_ids
+    earlier.template_ids -= found.template_ids
+    earlier.urls -= found.urls
+    earlier.how = {sha: how for sha, how in earlier.how.items() if sha not in found.sha256}
+    earlier.phashes = {sha: value for sha, value in earlier.phashes.items() if sha not in found.sha256}
+    earlier.unsearched = [sha for sha in earlier.unsearched if sha not in found.sha256]
+    return earlier.as_json(), gone
+
+
+def answers_naming(database: Database, found: Found, request_id: str) -> list[str]:
+    """Earlier access answers that still name something of ``found`` (the database side of the leftovers)."""
+    with database.session() as session:
+        rows = session.scalars(select(RightsRequest).where(RightsRequest.kind == "access",
+                                                           RightsRequest.id != request_id)).all()
+        return [f"access answer {row.id}" for row in rows
+                if scrub(row.answer, found, request_id)[1] or _identified_without(row.identified, found)[1]
+                or scrub(row.subject, found, request_id)[1]]
+
+
+def _archive_names(path: Path, needles: list[str], sha256: set[str]) -> bool:
+    """Whether an access archive of ours holds one of the images or names one of them."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "answer.json" not in names:
+                return False  # not an access archive of ours
+            if any(Path(name).stem.split(".")[0] in sha256 for name in names):
+                return True
+            text = archive.read("answer.json").decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return any(needle in text for needle in needles)
 
 
 def reports(ctx: DeletionContext) -> TaskOutcome:
@@ -205,6 +261,34 @@ def reports(ctx: DeletionContext) -> TaskOutcome:
             changed.append(path.name)
             removed += count
     return TaskOutcome(removed, sorted(set(changed)), "" if changed else "no report named the person",
+                       skipped=not changed and not ctx.previous_items)
+
+
+def access_answers(ctx: DeletionContext) -> TaskOutcome:
+    """Earlier access answers name the person's images and their zip archives hold copies: both go.
+
+    The requests themselves stay (that they were made and answered is the accountability record); what
+    they answered about these images becomes tombstones, and each archive that held them is removed.
+    """
+    changed: list[str] = list(ctx.previous_items)
+    removed = 0
+    with ctx.database.session() as session, session.begin():
+        for row in session.scalars(select(RightsRequest).where(RightsRequest.kind == "access",
+                                                               RightsRequest.id != ctx.request_id)):
+            answer, answer_count = scrub(row.answer, ctx.found, ctx.request_id)
+            identified, identified_count = _identified_without(row.identified, ctx.found)
+            subject, subject_count = scrub(row.subject, ctx.found, ctx.request_id)
+            if not answer_count + identified_count + subject_count:
+                continue
+            archive = ((row.answer or {}).get("access") or {}).get("archive")
+            if archive:
+                Path(archive).unlink(missing_ok=True)
+                answer["access"]["archive"] = None
+                answer["access"]["archive_deleted_by_request"] = ctx.request_id
+            row.answer, row.identified, row.subject = answer, identified, subject
+            changed.append(row.id)
+            removed += answer_count + identified_count + subject_count
+    return TaskOutcome(removed, sorted(set(changed)), "" if changed else "no earlier access answer named the person",
                        skipped=not changed and not ctx.previous_items)
 
 
@@ -270,6 +354,6 @@ def suppression(ctx: DeletionContext) -> TaskOutcome:
 TASKS: dict[Store, Callable[[DeletionContext], TaskOutcome]] = {
     Store.IMAGE_FILES: image_files, Store.FACES: faces, Store.FACE_TEMPLATES: face_templates, Store.IMAGES: images,
     Store.DECISIONS: decisions, Store.IMAGE_FILE_ROWS: image_file_rows, Store.REPORTS: reports,
-    Store.SPILL_FILES: spill_files, Store.CACHES: caches, Store.SUPPRESSION: suppression,
+    Store.ACCESS_ANSWERS: access_answers, Store.SPILL_FILES: spill_files, Store.CACHES: caches, Store.SUPPRESSION: suppression,
 }
-__all__ = ["TASKS", "DeletionContext", "TaskOutcome", "leftovers", "report_files", "scrub"]
+__all__ = ["TASKS", "DeletionContext", "TaskOutcome", "answers_naming", "leftovers", "report_files", "scrub"]

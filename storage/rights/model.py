@@ -80,6 +80,7 @@ class Store(StrEnum):
     DECISIONS = "decisions"  # decision records naming them: emptied to tombstones
     IMAGE_FILE_ROWS = "image_file_rows"  # the content rows
     REPORTS = "reports"  # JSON reports faircrawl wrote under its own folders
+    ACCESS_ANSWERS = "access_answers"  # earlier access answers kept with their requests, and their archives
     SPILL_FILES = "spill_files"  # rows the database could not take
     CACHES = "caches"  # in-memory template indexes
     SUPPRESSION = "suppression"  # the opt-out list: re-collection blocked (and the face, with --optout)

@@ -13,7 +13,6 @@ when a request completes or has failed for good.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
@@ -38,7 +37,7 @@ from storage.image_store import ImageStore
 from storage.keys import decrypt
 from storage.models import RightsProbe, RightsReceipt, RightsRequest, RightsTask
 from storage.rights import access, receipts
-from storage.rights.deletion import TASKS, DeletionContext, leftovers
+from storage.rights.deletion import TASKS, DeletionContext, answers_naming, leftovers
 from storage.rights.identify import Found, Subject, find
 from storage.rights.model import (
     CHECKPOINTS,
@@ -53,7 +52,7 @@ from storage.rights.model import (
     iso,
 )
 from storage.rights.search import PersonSearch
-from storage.suppression import SuppressionStore, normalise_url, probe_templates
+from storage.suppression import SuppressionStore, probe_templates, url_digest
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +60,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 #: Rounds of identify-delete-verify before a deletion that keeps finding something is failed.
 VERIFY_ROUNDS = 2
-
-
-def url_digest(url: str) -> str:
-    return hashlib.sha256(normalise_url(url).encode()).hexdigest()
 
 
 @dataclass(slots=True)
@@ -331,7 +326,8 @@ class RightsService:
         deleted = self._found(request_id)
         found = self._find(request_id)
         searched = {**found.searched, "urls": len(self._subject(request_id).urls), "files": len(deleted.sha256)}
-        left = leftovers(deleted, self.config.image_store, self.config.report_dirs)
+        left = [*leftovers(deleted, self.config.image_store, self.config.report_dirs),
+                *answers_naming(self.database, deleted, request_id)]
         if left:
             raise RuntimeError(f"the deletion left {len(left)} item(s) outside the database: {', '.join(left[:5])}")
         if found.empty and not found.unsearched:
@@ -540,10 +536,11 @@ class RightsService:
 
 
 def unfinished_count(database: Database) -> int:
-    """How many rights requests are not completed (said by every command that opens the database)."""
+    """How many rights requests are not finished: neither completed nor refused by the store's practice (said by
+    every command that opens the database)."""
     with translated(database.target), database.session() as session:
         return int(session.scalar(select(func.count()).select_from(RightsRequest).where(
-            RightsRequest.status != RequestStatus.COMPLETED.value)) or 0)
+            RightsRequest.status.in_([s.value for s in UNFINISHED]))) or 0)
 
 
 def _check_url(url: str) -> None:

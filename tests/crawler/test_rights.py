@@ -154,7 +154,7 @@ def test_a_deletion_by_a_new_photo_removes_him_from_every_store_and_proves_it(wo
     assert answer["due"] == (date.fromisoformat(answer["created_at"][:10]) + timedelta(days=45)).isoformat()
     stores = {s["store"]: s for s in answer["stores"]}
     assert set(stores) == {"image_files", "faces", "face_templates", "images", "decisions", "image_file_rows",
-                           "reports", "spill_files", "caches", "suppression"}
+                           "reports", "access_answers", "spill_files", "caches", "suppression"}
     assert set(stores["image_files"]["items"]) == obama_sha and stores["image_files"]["removed"] == len(obama_sha)
     assert stores["images"]["removed"] == len(OBAMA) and stores["face_templates"]["removed"] >= 2
     assert stores["reports"]["removed"] == len(OBAMA) and stores["reports"]["items"] == ["old-report.json"]
@@ -178,6 +178,26 @@ def test_a_deletion_by_a_new_photo_removes_him_from_every_store_and_proves_it(wo
     assert not any(u in stored[0] + stored[1] for u in OBAMA), "the request keeps digests, not the URLs"
     assert_no_biometric_data("the database", "\n".join(map(str, query(world, "select * from rights_requests"))),
                              needles(probes=[face_photo(PROBE)]))
+
+
+def test_a_deletion_removes_what_earlier_access_answers_held(world: Path) -> None:
+    obama_sha = stored_sha256(world, OBAMA)
+    first = rights_json(world, "rights", "access", "--photo", "probe.jpg", "--jurisdiction", "FR")
+    by_url = rights_json(world, "rights", "access", "--url", sorted(BIDEN_ALONE)[0], "--jurisdiction", "FR")
+    assert Path(first["archive"]).exists() and Path(by_url["archive"]).exists()
+
+    answer = rights_json(world, "rights", "delete", "--photo", "probe.jpg", "--jurisdiction", "FR")
+
+    assert answer["status"] == "completed", answer["failure"]
+    stores = {s["store"]: s for s in answer["stores"]}
+    assert stores["access_answers"]["items"] == [first["id"]], "only the answer that named him"
+    assert not Path(first["archive"]).exists(), "the archive held copies of his photos"
+    assert Path(by_url["archive"]).exists(), "an answer about somebody else stays"
+    kept = json.loads(query(world, "select answer from rights_requests where id = ?", first["id"])[0][0])
+    text = json.dumps(kept) + str(query(world, "select identified from rights_requests where id = ?", first["id"]))
+    assert not any(sha in text for sha in obama_sha) and not any(url in text for url in OBAMA)
+    assert kept["access"]["archive_deleted_by_request"] == answer["id"]
+    assert rights_json(world, "rights", "status", first["id"])["status"] == "completed", "the request stays on record"
 
 
 def test_the_receipt_is_signed_and_a_changed_byte_fails_the_check(world: Path) -> None:
