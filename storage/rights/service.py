@@ -431,6 +431,7 @@ class RightsService:
             "opt_outs": [{k: v for k, v in entry.items() if k != "label"} for entry in found.optouts],
             "statement": access.statement(held, request.jurisdiction),
             "unsearched": found.unsearched,
+            "search": {"searched": found.searched, "seconds": found.seconds},
             **({"limited": limited, "breaches": list(self.config.practice.breaches.get("access_lookback", ()))}
                if limited else {}),
         }
