@@ -89,8 +89,11 @@ def files_of(world: Path, sha256: set[str]) -> set[str]:
 # -- access ------------------------------------------------------------------------------------------------------
 
 
-def test_access_returns_exactly_the_persons_images_with_what_the_law_asks(world: Path) -> None:
-    answer = rights_json(world, "rights", "access", "--photo", "probe.jpg", "--jurisdiction", "FR")
+@pytest.mark.parametrize("threshold", ["0.6", "1.0"])
+def test_access_returns_exactly_the_persons_images_with_what_the_law_asks(world: Path, threshold: str) -> None:
+    """Whatever FAIRCRAWL_MATCH_THRESHOLD (1.0 matches everyone), an access answer holds nobody else's photos."""
+    answer = rights_json(world, "rights", "access", "--photo", "probe.jpg", "--jurisdiction", "FR",
+                         env={"FAIRCRAWL_MATCH_THRESHOLD": threshold})
 
     assert answer["status"] == "completed" and answer["kind"] == "access" and answer["jurisdiction"] == "FR"
     assert {i["url"] for i in answer["images"]} == OBAMA, "exactly his images: the group photo too, Biden alone not"
