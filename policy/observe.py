@@ -169,6 +169,10 @@ def _response_usage(site: SiteFiles | None, url: str, token: str, headers: Heade
     """robots.txt's usage lines combined with the response's Content-Usage headers, most restrictive winning."""
     preferences, content_signals, evidence = _robots_usage(site, url, token)
     headed = aipref.from_headers(header_values(headers, "Content-Usage"))
+    signal_lines = header_values(headers, "Content-Signal")
+    if signal_lines:  # most restrictive of robots.txt and the response's own Content-Signal
+        signalled = aipref.signals_from_headers(signal_lines)
+        content_signals = aipref.combine_signals(content_signals, signalled) if content_signals.raw else signalled
     return (aipref.combine(preferences, headed) if site is not None else headed), content_signals, evidence
 
 
@@ -182,6 +186,9 @@ def _usage_observation(usage: Usage) -> Observation:
     if train is not aipref.Preference.UNKNOWN:
         observation.reasons.append(Reason("aipref", f"aipref.train_ai_{train.value}",
                                           f"train-ai={train.value} ({preferences.source}); " + "; ".join(evidence)))
+    for label in preferences.legacy_labels:
+        observation.reasons.append(Reason("aipref", "aipref.legacy_label", f"legacy label seen: {label}: ignored",
+                                          {"vocabulary": aipref.VOCABULARY}))
     ai_train = {"y": "yes", "n": "no"}.get(content_signals.ai_train.value)
     observation.signals["content_signal.ai_train"] = ai_train
     if ai_train is not None:
@@ -260,7 +267,8 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     observation.add(_tdm_observation(tdm_value))
     observation.add(_usage_observation(read_guarded(reasons, guard.AIPREF,
                                                     lambda: _page_usage(site, url, token, headers))))
-    found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed)
+                         + licenses.header_licenses(header_values(headers, "Link"), url).licenses)
     languages = read_guarded(reasons, guard.LANGUAGE, lambda: _language_tags(url, headers, parsed))
     return PageFacts(observation, sorted(directives.directives), tdm_value, list(found), *languages,
                      "nofollow" in directives.directives)
@@ -309,7 +317,8 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
         observation.add(_ai_txt_observation(site, url, token))
     iptc = read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
     observation.add(metadata_observation(body, iptc))
-    found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc)
+                         + licenses.header_licenses(header_values(headers, "Link"), url, url).licenses)
     observation.add(licence_observation(list(found)))
     if page is not None:
         observation.signals["page.robots"] = page.robots_directives or None

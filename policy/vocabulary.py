@@ -88,7 +88,7 @@ ROBOTS_RULES = frozenset({
 ROBOTS_DIRECTIVES = ROBOTS_RULES | {"index", "follow"}
 #: Creative Commons licence elements and versions that ``policy.signals.licenses`` classifies.
 CC_LICENCE_ELEMENTS = ("by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd")
-CC_LICENCE_VERSIONS = ("1.0", "2.0", "2.5", "3.0", "4.0")
+CC_LICENCE_VERSIONS = ("1.0", "2.0", "2.1", "2.5", "3.0", "4.0")  # 2.1: the ported jp, es and au licences
 LICENCE_UNKNOWN = "unknown"
 LICENCE_KINDS = frozenset(
     {f"cc-{element}-{version}" for element in CC_LICENCE_ELEMENTS for version in CC_LICENCE_VERSIONS}
@@ -114,7 +114,8 @@ REASON_CODES: frozenset[str] = frozenset({
     "robots.allowed", "robots.disallowed", "robots.unavailable", "robots.unreachable", "robots.crawl_delay_too_long",
     # the other signals (policy.observe)
     "tdm.reserved", "tdm.not_reserved",
-    "aipref.train_ai_y", "aipref.train_ai_n", "content_signal.ai_train_yes", "content_signal.ai_train_no",
+    "aipref.train_ai_y", "aipref.train_ai_n", "aipref.legacy_label", "content_signal.ai_train_yes",
+    "content_signal.ai_train_no",
     "ai_txt.allowed", "ai_txt.disallowed", "ai_txt.unreachable",
     "iptc.data_mining", "iptc.data_mining_prohibited", "iptc.unreadable", "c2pa.unreadable",
     SIGNAL_READER_FAILED,
