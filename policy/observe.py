@@ -25,7 +25,7 @@ from policy import guard
 from policy.decision import Reason
 from policy.guard import read_guarded
 from policy.robots import RobotsAvailability, RobotsTxt
-from policy.signals import aipref, licenses, tdmrep, xmp, xrobots
+from policy.signals import aipref, licenses, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.signals.aitxt import AiTxt
 from policy.signals.c2pa import training_mining
 from policy.signals.tdmrep import TdmRepFile, TdmValue
@@ -383,3 +383,46 @@ def licence_observation(found: list[licenses.LicenseRef]) -> Observation:
          "license.no_derivatives": any(lic.no_derivatives for lic in licence_refs)},
         reasons,
     )
+
+
+# -- documents a signal points to (RSL licences, tdm-policy): fetched by the crawler, read here ----------
+
+_RSL_ORDER = (rsl.RslStatus.PROHIBITED, rsl.RslStatus.LICENCE_REQUIRED, rsl.RslStatus.PERMITTED)
+
+
+def rsl_observation(documents: Sequence[rsl.RslDocument], url: str, usage: str = rsl.AI_TRAIN) -> Observation:
+    """The RSL licences that cover ``url``; with several, the most protective verdict stands.
+
+    ``documents`` are what :func:`policy.signals.rsl.parse` (or ``cannot_fetch``) made of every
+    document the site points to (robots.txt ``License:``, ``<link>``, ``Link`` header, inline).
+    """
+    observation = Observation({"rsl.ai_train": None})
+    verdicts = [_rsl_verdict(observation.reasons, document, url, usage) for document in documents]
+    for status in _RSL_ORDER:
+        for verdict in verdicts:
+            if verdict.status is status:
+                observation.signals["rsl.ai_train"] = status.value
+                evidence = {"server": verdict.server} if verdict.server else {}
+                observation.reasons.append(Reason("rsl", f"rsl.{status.value}", verdict.reason, evidence))
+                return observation
+    return observation
+
+
+def _rsl_verdict(reasons: list[Reason], document: rsl.RslDocument, url: str, usage: str) -> rsl.RslVerdict:
+    return read_guarded(reasons, guard.RSL, lambda: document.evaluate(url, usage))
+
+
+def tdm_policy_observation(policy: tdmpolicy.TdmPolicy | None, purpose: str = "non-research") -> Observation:
+    """What the fetched tdm-policy of a reserved resource offers; only read when the reservation is 1."""
+    if policy is None:
+        return Observation({"tdm.policy_status": None})
+    observation = Observation()
+    verdict = read_guarded(observation.reasons, guard.TDM_POLICY, lambda: policy.evaluate(purpose))
+    observation.signals["tdm.policy_status"] = verdict.status.value
+    evidence: dict[str, Any] = {"policy": policy.url}
+    if verdict.duties:
+        evidence["duties"] = list(verdict.duties)
+    if verdict.contact:
+        evidence["contact"] = verdict.contact
+    observation.reasons.append(Reason("tdmrep", f"tdm.policy_{verdict.status.value}", verdict.reason, evidence))
+    return observation

@@ -71,3 +71,33 @@ def test_link_header_licence_on_a_page_is_inherited_by_its_images():
     page = page_facts(PAGE, headers, "<html><body><img src='lake.jpg'></body></html>", TOKEN, site(), NOW)
     observation = image_observation(IMAGE, {}, JPEG, TOKEN, site(), page, NOW)
     assert observation.signals["license.kinds"] == ["cc-by-3.0"]
+
+
+# -- RSL and tdm-policy documents, once the crawler has fetched them ------------------------------
+
+from policy.observe import rsl_observation, tdm_policy_observation  # noqa: E402
+from policy.signals import rsl, tdmpolicy  # noqa: E402
+
+RSL_NS = 'xmlns="https://rslstandard.org/rsl"'
+
+
+def test_rsl_most_protective_document_decides():
+    free = rsl.parse(f'<rsl {RSL_NS}><content url="/"><license><payment type="free"/></license></content></rsl>', "a")
+    paid = rsl.parse(f'<rsl {RSL_NS}><content url="/"><license><payment type="training"/></license></content></rsl>', "b")
+    observation = rsl_observation([free, paid], IMAGE)
+    assert observation.signals["rsl.ai_train"] == "licence_required"
+    assert [r.code for r in observation.reasons] == ["rsl.licence_required"]
+    assert rsl_observation([free, rsl.cannot_fetch("c", "HTTP 500")], IMAGE).signals["rsl.ai_train"] == "prohibited"
+    assert rsl_observation([], IMAGE).signals["rsl.ai_train"] is None
+
+
+def test_tdm_policy_observation_records_duties_and_contact():
+    body = ('{"@context": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"], "@type": "Offer",'
+            ' "profile": "http://www.w3.org/ns/tdmrep", "assigner": {"vcard:hasEmail": "mailto:tdm@example.fr"},'
+            ' "permission": [{"action": "tdm:mine", "duty": [{"action": "obtainConsent"}]}]}')
+    observation = tdm_policy_observation(tdmpolicy.parse(body, "application/ld+json", "https://example.fr/p.json"))
+    assert observation.signals["tdm.policy_status"] == "licence_required"
+    reason = observation.reasons[0]
+    assert reason.code == "tdm.policy_licence_required" and reason.evidence["duties"] == ["obtainConsent"]
+    assert reason.code in REASON_CODES
+    assert tdm_policy_observation(None).signals["tdm.policy_status"] is None
