@@ -295,6 +295,28 @@ class RobotsTxt:
         )
 
 
+#: The default second product token: a robots.txt-only token for face processing, as Google-Extended is for AI use.
+DEFAULT_FACES_TOKEN = "faircrawl-faces"
+
+
+def purpose_verdict(robots: RobotsTxt, url: str, crawl_token: str, purpose_token: str) -> RobotsVerdict:
+    """May ``purpose_token``'s purpose (face processing) run on ``url``, fetched under ``crawl_token``?
+
+    The purpose token is matched like any product token (RFC 9309 §2.2.1: its
+    own group, else ``*``); the purpose is allowed only where crawling is
+    too, so a site that forbids crawling never has to name the purpose token.
+    """
+    crawl = robots.check(url, crawl_token)
+    if not crawl.allowed:
+        return crawl
+    purpose = robots.check(url, purpose_token)
+    if purpose.allowed or purpose.availability is not RobotsAvailability.PARSED:
+        return purpose
+    return RobotsVerdict(False, purpose.availability, purpose.rule, purpose.group_agents,
+                         f"crawling allowed, but {purpose.explanation} for '{purpose_token}': no face processing",
+                         purpose.lenient_lines)
+
+
 #: Fields Google's parser accepts without a colon; others stay invalid (a Content-Usage value must not be guessed).
 _LENIENT_FIELDS = {"user-agent", "useragent", "allow", "disallow", "crawl-delay", "sitemap"} | _DISALLOW_TYPOS
 

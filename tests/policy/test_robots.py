@@ -928,3 +928,35 @@ def test_unparseable_url_is_refused_with_a_reason_never_raises(url, text):
 def test_unparseable_url_refused_even_when_robots_is_unavailable():
     verdict = RobotsTxt.unavailable("HTTP 404").check("http://[::1", TOKEN)
     assert verdict.allowed is False and "refused" in verdict.explanation
+
+
+# ---------------------------------------------------------------------------
+# Issue 11: a token per purpose (faircrawl-faces), as Google-Extended is for AI use (reference §9.3)
+# ---------------------------------------------------------------------------
+
+from policy.robots import DEFAULT_FACES_TOKEN, purpose_verdict  # noqa: E402
+
+FACES_CASES = [
+    pytest.param("User-agent: *\nAllow: /\n\nUser-agent: faircrawl-faces\nDisallow: /people/\n", "/people/a.jpg", False,
+                 id="faces-token-disallows-path"),
+    pytest.param("User-agent: *\nAllow: /\n\nUser-agent: faircrawl-faces\nDisallow: /people/\n", "/land/a.jpg", True,
+                 id="faces-token-other-path"),
+    pytest.param("User-agent: *\nDisallow: /people/\n", "/people/a.jpg", False, id="star-group-applies-to-faces-token"),
+    pytest.param("User-agent: faircrawl\nAllow: /\n", "/people/a.jpg", True, id="crawl-group-is-not-the-faces-group"),
+    pytest.param("User-agent: faircrawl\nDisallow: /\n\nUser-agent: faircrawl-faces\nAllow: /\n", "/a.jpg", False,
+                 id="no-crawl-means-no-faces"),
+    pytest.param("User-agent: FAIRCRAWL-FACES\nDisallow: /\n", "/a.jpg", False, id="case-insensitive"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), FACES_CASES)
+def test_faces_purpose_token(text, path, expected):
+    verdict = purpose_verdict(robots(text), HOST + path, TOKEN, DEFAULT_FACES_TOKEN)
+    assert verdict.allowed is expected, verdict.explanation
+
+
+def test_faces_refusal_names_the_rule_and_the_token():
+    verdict = purpose_verdict(robots("User-agent: faircrawl-faces\nDisallow: /people/\n"), HOST + "/people/a.jpg", TOKEN,
+                              DEFAULT_FACES_TOKEN)
+    assert "Disallow: /people/" in verdict.explanation and "'faircrawl-faces'" in verdict.explanation
+    assert "no face processing" in verdict.explanation
