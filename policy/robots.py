@@ -134,7 +134,7 @@ class RobotsTxt:
         Every line is tried; lines that do not parse are counted and skipped
         (RFC 9309 §2.3.1.5), so binary garbage yields the rules that *are* there.
         """
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         truncated = len(raw) > ROBOTS_PARSE_LIMIT_BYTES
         if truncated:
             raw = raw[:ROBOTS_PARSE_LIMIT_BYTES]

@@ -175,7 +175,7 @@ def parse(body: bytes | str, source_url: str = "") -> RslDocument:
     """Parse an RSL document; anything unusable yields a document that prohibits everything, with the reason."""
     if not isinstance(body, (bytes, bytearray, str)):
         return _unreadable(source_url, f"body of type {type(body).__name__} is not a document")
-    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if len(raw) > RSL_PARSE_LIMIT_BYTES:
         return _unreadable(source_url, f"{len(raw)} bytes, over the {RSL_PARSE_LIMIT_BYTES}-byte limit")
     try:

@@ -121,7 +121,7 @@ def parse(body: bytes | str, content_type: str, url: str) -> TdmPolicy:
         return TdmPolicy(url, unreadable=f"served as {media or 'no media type'!r}, not application/json or ld+json")
     if not isinstance(body, (bytes, bytearray, str)):
         return TdmPolicy(url, unreadable=f"body of type {type(body).__name__} is not a document")
-    raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if len(raw) > TDM_POLICY_PARSE_LIMIT_BYTES:
         return TdmPolicy(url, unreadable=f"{len(raw)} bytes, over the {TDM_POLICY_PARSE_LIMIT_BYTES}-byte limit")
     try:

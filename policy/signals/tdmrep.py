@@ -88,7 +88,7 @@ class TdmRepFile:
         """Parse the file; anything unusable yields a file that reserves everything, with a note."""
         if not isinstance(body, (bytes, bytearray, str)):
             return cls.cannot_read(f"body of type {type(body).__name__} is not a file")
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
         if len(raw) > TDMREP_PARSE_LIMIT_BYTES:
             return cls.cannot_read(f"tdmrep.json is {len(raw)} bytes, over the {TDMREP_PARSE_LIMIT_BYTES}-byte limit")
         try:
