@@ -121,6 +121,8 @@ def robots_observation(site: SiteFiles, url: str, token: str) -> Observation:
         evidence |= {"line": verdict.rule.line_number, "rule": verdict.rule.text}
     if verdict.group_agents:
         evidence["group"] = list(verdict.group_agents)
+    if verdict.lenient_lines:  # read as Google reads a missing colon
+        evidence["lenient_parse_lines"] = list(verdict.lenient_lines)
     evidence["citation"] = {"robots.unreachable": "RFC 9309 §2.3.1.4",
                             "robots.unavailable": "RFC 9309 §2.3.1.3"}.get(code, "RFC 9309 §2.2.2")
     observation.signals |= {"robots.allowed": verdict.allowed, "robots.availability": verdict.availability.value}

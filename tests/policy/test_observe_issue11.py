@@ -101,3 +101,12 @@ def test_tdm_policy_observation_records_duties_and_contact():
     assert reason.code == "tdm.policy_licence_required" and reason.evidence["duties"] == ["obtainConsent"]
     assert reason.code in REASON_CODES
     assert tdm_policy_observation(None).signals["tdm.policy_status"] is None
+
+
+def test_lenient_robots_line_is_recorded_in_the_decision_reason():
+    from policy.observe import request_observation
+
+    observation = request_observation(site(b"User-agent: *\ndisallow /gallery/\n"), IMAGE, TOKEN, is_image=True)
+    reason = next(r for r in observation.reasons if r.source == "robots.txt")
+    assert reason.code == "robots.disallowed" and "lenient parse" in reason.detail
+    assert reason.evidence["lenient_parse_lines"] == [2]

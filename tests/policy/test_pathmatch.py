@@ -22,6 +22,10 @@ HOST = "https://www.example.com"
 RFC_9309_TABLE = [
     # §2.2.2 percent-encoding table
     pytest.param("/foo/bar?baz=quz", "/foo/bar?baz=quz", True, id="2.2.2-query-as-is"),
+    pytest.param("/foo/bar?baz=https%3A%2F%2Ffoo.bar", "/foo/bar?baz=https%3A%2F%2Ffoo.bar", True,
+                 id="2.2.2-encoded-reserved-query"),
+    pytest.param("/foo/bar?baz=https%3a%2f%2ffoo.bar", "/foo/bar?baz=https%3A%2F%2Ffoo.bar", True,
+                 id="2.2.2-encoded-reserved-query-hex-case"),
     pytest.param("/foo/bar/ツ", "/foo/bar/%E3%83%84", True, id="2.2.2-non-ascii-encoded"),
     pytest.param("/foo/bar/%E3%83%84", "/foo/bar/%E3%83%84", True, id="2.2.2-encoded-stays"),
     pytest.param("/foo/bar/%E3%83%84", "/foo/bar/ツ", True, id="2.2.2-encoded-pattern-raw-url"),
