@@ -41,6 +41,10 @@ _RULE_FIELDS = {"allow", "disallow"}
 _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
 _RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
+_LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
+
+# Re-exported: the shared matcher lived here before policy.pathmatch.
+__all__ = ["UnmatchableURL", "glob_matches", "pattern_octets", "url_matches_pattern"]
 
 
 class RobotsAvailability(StrEnum):
@@ -341,8 +345,3 @@ def _outranks(candidate: RobotsRule, incumbent: RobotsRule) -> bool:
     if a != b:
         return a > b
     return candidate.allow and not incumbent.allow
-
-
-_LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
-
-__all__ = ["UnmatchableURL", "glob_matches", "pattern_octets", "url_matches_pattern"]
