@@ -106,6 +106,8 @@ def search_images(jobs: Sequence[ImageJob], probes: np.ndarray, *, workers: int 
 
     A worker that dies (dlib crashing on an image) leaves its batches unreadable rather than silently searched.
     """
+    if not jobs:
+        return
     probes = np.ascontiguousarray(probes, dtype=np.float32).reshape(-1, 128)
     count = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     pending = iter(list(batches(jobs)))
