@@ -37,12 +37,18 @@ class TemplateHit:
     distance: float
 
 
+#: How often, at most, a search checks for templates deleted by another process (a count over the whole table).
+PRUNE_INTERVAL_SECONDS = 60.0
+
+
 class PersonSearch:
     def __init__(self, database: Database, image_store: ImageStore, fernet: Fernet, *, model: str = "hog",
                  max_side: int = 1024, max_pixels: int = 40_000_000, workers: int | None = None) -> None:
         self.database, self.image_store, self.fernet = database, image_store, fernet
         self.model, self.max_side, self.max_pixels, self.workers = model, max_side, max_pixels, workers
         self.index = TemplateIndex()
+        self.prune_interval = PRUNE_INTERVAL_SECONDS
+        self._pruned_at = float("-inf")
         #: Seconds spent by the last calls: "templates_load" (decrypting new templates), "templates_search",
         #: "stored_faces" (re-encoding without an index).
         self.last_timings: dict[str, float] = {}
@@ -54,7 +60,10 @@ class PersonSearch:
     def templates(self, probes: list[np.ndarray], threshold: float) -> list[TemplateHit]:
         """Every persisted template closer than ``threshold`` to a probe (exact search over the whole index)."""
         started = time.perf_counter()
-        self.index.refresh(self.database, self.fernet)
+        prune = time.monotonic() - self._pruned_at >= self.prune_interval
+        self.index.refresh(self.database, self.fernet, prune=prune)
+        if prune:
+            self._pruned_at = time.monotonic()
         loaded = time.perf_counter()
         found = self.index.search(np.stack(probes), threshold) if probes else []
         closest: dict[int, float] = {}

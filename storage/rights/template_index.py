@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from storage.database import Database
 from storage.keys import decrypt
@@ -68,18 +69,17 @@ class TemplateIndex:
         if count:
             self.max_id = max(self.max_id, int(np.max(ids)))
 
-    def refresh(self, database: Database, fernet: Fernet) -> int:
-        """Load the templates stored since the last refresh and drop those deleted meanwhile; returns rows added."""
+    def refresh(self, database: Database, fernet: Fernet, *, prune: bool = True) -> int:
+        """Load the templates stored since the last refresh (one indexed max() when there are none) and, with
+        ``prune``, drop those deleted meanwhile by someone else (expiry, another process); returns rows added."""
         with database.session() as session:
-            newer = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.id > self.max_id))
-            older = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.id <= self.max_id))
-            if older != self.size:  # deleted by someone else (expiry, another process's deletion)
-                alive = np.fromiter(session.scalars(select(FaceTemplate.id).where(FaceTemplate.id <= self.max_id)),
-                                    dtype=np.int64)
-                self.forget(set(self.ids[:self.size][~np.isin(self.ids[:self.size], alive)].tolist()))
-            if not newer:
+            if prune:
+                self._prune(session)
+            newest = session.scalar(select(func.max(FaceTemplate.id))) or 0
+            if newest <= self.max_id:
                 return 0
-            self.reserve(self.size + int(newer))
+            newer = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.id > self.max_id))
+            self.reserve(self.size + int(newer or 0))
             added, last = 0, self.max_id
             while True:
                 rows = session.execute(select(FaceTemplate.id, FaceTemplate.ciphertext).where(FaceTemplate.id > last)
@@ -93,6 +93,13 @@ class TemplateIndex:
                                                                 dtype=np.float32)
                 self.add(np.array([row[0] for row in rows], dtype=np.int64), self.matrix[start:start + len(rows)])
                 added, last = added + len(rows), int(rows[-1][0])
+
+    def _prune(self, session: Session) -> None:
+        held = session.scalar(select(func.count()).select_from(FaceTemplate).where(FaceTemplate.id <= self.max_id))
+        if held != self.size:
+            alive = np.fromiter(session.scalars(select(FaceTemplate.id).where(FaceTemplate.id <= self.max_id)),
+                                dtype=np.int64)
+            self.forget(set(self.ids[:self.size][~np.isin(self.ids[:self.size], alive)].tolist()))
 
     def forget(self, template_ids: set[int]) -> int:
         """Remove these templates from memory (their rows are overwritten); returns how many were held."""

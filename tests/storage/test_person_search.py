@@ -105,6 +105,7 @@ def test_forget_drops_from_memory_and_new_or_deleted_templates_are_picked_up(
         session.add(_template(fernet, "c" * 64, encode_faces(face_photo("obama3.jpg"))[0]))
     assert [hit.image_sha256 for hit in search.templates([probe], THRESHOLD)] == ["c" * 64]
     assert search.template_count == 2
+    search.prune_interval = 0  # (normally checked once a minute)
     with database.session() as session, session.begin():  # expiry deletes it elsewhere: dropped at the next search
         session.execute(delete(FaceTemplate).where(FaceTemplate.image_sha256 == "c" * 64))
     assert search.templates([probe], THRESHOLD) == [] and search.template_count == 1
