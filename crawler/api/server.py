@@ -72,4 +72,3 @@ def serve(settings: Any, notify: Callable[[str], None], echo: Callable[[str], No
     server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=True, server_header=False,
                                            timeout_graceful_shutdown=5))
     server.run(sockets=[listening])
-    echo("stopped")

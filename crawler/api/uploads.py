@@ -21,6 +21,10 @@ from policy.errors import ImageError
 
 #: Room for the form's other fields and multipart framing on top of the files themselves.
 FORM_OVERHEAD_BYTES = 256 * 1024
+#: Room for one part's headers (name, filename, type) on top of the file.
+PART_HEADER_BYTES = 16 * 1024
+#: How much more of a refused body is read and dropped before answering 413 (then the connection is closed).
+LINGER_BYTES = 4 * 1024 * 1024
 ACCEPTED = "JPEG, PNG or WebP"
 
 
@@ -65,17 +69,65 @@ class BodyLimit:
             await response(scope, receive, send)
             return
         received = 0
+        parts = PartSizes(_boundary(dict(scope.get("headers") or []).get(b"content-type", b"")),
+                          self.limits.max_file_bytes + PART_HEADER_BYTES)
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                problem = None
                 if received > limit:
-                    raise BodyTooLarge(self.limits.too_large_message())
+                    problem = self.limits.too_large_message()
+                elif parts.too_large(chunk):
+                    problem = (f"a file is larger than {_size(self.limits.max_file_bytes)}, the limit per file; "
+                               "send a smaller photo")
+                if problem is not None:
+                    await _linger(receive, message)
+                    raise BodyTooLarge(problem)
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+async def _linger(receive: Receive, message: Message) -> None:
+    """Read (and drop) a little more of a refused body, so a client slightly over the limit still hears the 413
+    instead of a reset connection; a much larger body is cut off."""
+    drained = 0
+    while message.get("more_body") and drained < LINGER_BYTES:
+        message = await receive()
+        drained += len(message.get("body", b""))
+
+
+class PartSizes:
+    """Counts the bytes of the multipart part being received, so one file over its limit is cut off as it streams
+    (the boundary is found across chunk edges by keeping the last few bytes)."""
+
+    def __init__(self, boundary: bytes | None, limit: int) -> None:
+        self.delimiter = b"--" + boundary if boundary else None
+        self.limit, self.current, self.tail = limit, 0, b""
+
+    def too_large(self, chunk: bytes) -> bool:
+        if self.delimiter is None:
+            return False
+        data = self.tail + chunk
+        last = data.rfind(self.delimiter)
+        self.current = len(data) - last - len(self.delimiter) if last >= 0 else self.current + len(chunk)
+        self.tail = data[-(len(self.delimiter) - 1):]
+        return self.current > self.limit
+
+
+def _boundary(content_type: bytes) -> bytes | None:
+    kind, _, parameters = content_type.partition(b";")
+    if kind.strip().lower() != b"multipart/form-data":
+        return None
+    for parameter in parameters.split(b";"):
+        name, _, value = parameter.strip().partition(b"=")
+        if name.strip().lower() == b"boundary" and value.strip(b' "'):
+            return value.strip(b' "')
+    return None
 
 
 async def read_images(files: list[UploadFile], limits: UploadLimits, field: str) -> list[tuple[str, bytes]]:
