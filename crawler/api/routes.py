@@ -37,7 +37,20 @@ from storage.access_tokens import TokenSubject, issue, opens
 from storage.models import ImageFile
 from storage.rights import CHECKPOINTS, RequestKind, RequestStatus
 
-router = APIRouter(prefix="/api")
+def no_unknown_query(request: Request) -> None:
+    """A query parameter the endpoint does not know is refused, so a typo (``?overdu=true``) cannot silently
+    widen an answer."""
+    route = request.scope.get("route")
+    known = {param.alias for param in getattr(getattr(route, "dependant", None), "query_params", [])}
+    for dependency in getattr(getattr(route, "dependant", None), "dependencies", []):
+        known |= {param.alias for param in dependency.query_params}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ApiError(422, f"unknown query parameter(s) {', '.join(repr(u[:40]) for u in unknown[:5])}; this "
+                            f"endpoint takes {', '.join(sorted(known)) or 'none'} (see /docs)")
+
+
+router = APIRouter(prefix="/api", dependencies=[Depends(no_unknown_query)])
 # Documented in OpenAPI (the lock in /docs); the check itself is ours, in constant time.
 requester_auth = HTTPBearer(auto_error=False, scheme_name="requester token",
                             description="The token returned when the request or opt-out was filed.")
