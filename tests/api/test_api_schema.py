@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
 from tests.api.conftest import OPERATOR_TOKEN, Server, copy_world
