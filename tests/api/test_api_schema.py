@@ -22,7 +22,7 @@ from schemathesis import GenerationMode, checks
 from tests.api.conftest import OPERATOR_TOKEN, Server, copy_world
 
 OPERATOR_PATHS = {"/api/requests", "/api/audit/verify"}
-EXAMPLES = 15
+EXAMPLES = 25
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,8 @@ def test_no_server_error_and_every_answer_matches_the_schema(fuzzed_server: Serv
                 try:
                     fuzz(operation.as_strategy(generation_mode=mode), headers)
                 except Exception as error:  # noqa: BLE001 - every operation is fuzzed, then all failures shown
+                    if mode is GenerationMode.NEGATIVE and "Unable to satisfy assumptions" in str(error):
+                        continue  # an operation without parameters has nothing to break
                     failures.append(f"{operation.label} ({mode.value}, operator={with_operator}): {error}"[:3000])
     assert failures == [], "\n\n".join(failures)
     assert fuzzed_server.http.get("/api/health").status_code == 200
