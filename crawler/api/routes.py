@@ -129,8 +129,9 @@ def _access_view(request_id: str, answer: dict[str, Any] | None) -> dict[str, An
         return None
     shown = {key: value for key, value in answer.items() if key != "archive"}  # a server path is nobody's business
     shown["archive_url"] = f"/api/requests/{request_id}/export" if answer.get("archive") else None
+    # an image a later deletion removed is a tombstone ({id, outcome: deleted, deleted_by_request}): no file to show
     shown["images"] = [{**image, "image_url": f"/api/requests/{request_id}/images/{image['sha256']}"}
-                       for image in answer.get("images", [])]
+                       if image.get("sha256") else image for image in answer.get("images", [])]
     return shown
 
 
@@ -193,7 +194,7 @@ def request_image(request: Request, request_id: str, sha256: str,
                   _: Annotated[Any, Depends(requester_auth)] = None) -> Response:
     context = _own_request(request, request_id)
     answer = context.service.outcome(request_id).row["access"] or {}
-    if sha256 not in {image["sha256"] for image in answer.get("images", [])}:
+    if sha256 not in {image.get("sha256") for image in answer.get("images", [])} - {None}:
         raise not_found("image in this answer")
     with context.database.session() as session:
         stored = session.scalar(select(ImageFile).where(ImageFile.sha256 == sha256))

@@ -11,7 +11,10 @@ function showError(message) {
   const box = $("error");
   box.textContent = message;
   box.hidden = !message;
-  if (message) box.focus && box.setAttribute("tabindex", "-1");
+  if (message) {
+    box.setAttribute("tabindex", "-1");
+    box.focus();
+  }
 }
 
 async function api(path, options = {}) {
@@ -153,9 +156,11 @@ async function finish(status) {
 
 async function showAnswer(answer) {
   $("answer").hidden = false;
-  const images = answer.images || [];
+  const images = (answer.images || []).filter((image) => image.sha256);
+  const deleted = (answer.images || []).length - images.length;
   $("answer-summary").textContent = `${images.length} image(s) of you, ${(answer.decisions || []).length} decision record(s)`
-    + `, ${(answer.requests || []).length} earlier request(s).` + (answer.limited ? ` ${answer.limited}.` : "");
+    + `, ${(answer.requests || []).length} earlier request(s).` + (answer.limited ? ` ${answer.limited}.` : "")
+    + (deleted ? ` ${deleted} image(s) this answer listed were deleted since, at your request.` : "");
   const list = $("images");
   list.replaceChildren();
   for (const image of images) {
@@ -184,7 +189,8 @@ async function showAnswer(answer) {
       link.download = `faircrawl-access-${current.id}.zip`;
       link.hidden = false;
     } catch (error) {
-      showError(`The archive could not be downloaded: ${error.message}`);
+      showError(error.status === 410 ? `The archive is no longer available: ${error.message}.`
+        : `The archive could not be downloaded: ${error.message}`);
     }
   }
   const statement = $("statement");
