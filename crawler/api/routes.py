@@ -37,6 +37,7 @@ from storage.access_tokens import TokenSubject, issue, opens
 from storage.models import ImageFile
 from storage.rights import CHECKPOINTS, RequestKind, RequestStatus
 
+
 def no_unknown_query(request: Request) -> None:
     """A query parameter the endpoint does not know is refused, so a typo (``?overdu=true``) cannot silently
     widen an answer."""

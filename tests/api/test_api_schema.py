@@ -4,8 +4,8 @@ Whatever it sends, positive or negative data, the server answers without a 5xx, 
 documents and a body that matches the schema; the operator's endpoints are fuzzed with and without the
 operator token. One check is left out: ``positive_data_acceptance``, because what a request must hold beyond
 its schema (a photo showing exactly one face, at least one identifier, a known jurisdiction) cannot be said in
-JSON Schema, so schema-valid data is often rightly refused with 4xx. (Schemathesis' pytest plugin does not run on pytest 9 yet, so each operation's Hypothesis
-strategy is driven here with ``given``.)
+JSON Schema, so schema-valid data is often rightly refused with 4xx. (Schemathesis' pytest plugin does not run
+on pytest 9 yet, so each operation's Hypothesis strategy is driven here with ``given``.)
 """
 
 from __future__ import annotations
