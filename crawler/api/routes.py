@@ -237,7 +237,7 @@ async def add_optout(
 ) -> OptOutCreated:
     """One kind per entry, as with `faircrawl optout add`. The answer's token withdraws the entry later."""
     from crawler.api.context import audit_optout
-    from faces.images import decode_image, perceptual_hash
+    from crawler.pipelines.validate import validate_image  # the crawl's own loader and hash, as the CLI uses
     from storage.rights.service import _check_url
 
     context = _api(request)
@@ -258,7 +258,7 @@ async def add_optout(
             if photos:
                 entry, items = store.add_photos(photos, label), len(photos)
             elif images:
-                hashes = [perceptual_hash(decode_image(content, context.limits.max_pixels)) for _, content in images]
+                hashes = [validate_image(content, context.limits.max_pixels).perceptual_hash for _, content in images]
                 entry, items = store.add_image_hashes(hashes, label), len(hashes)
             else:
                 entry, items = store.add_urls(urls, label), len(urls)
