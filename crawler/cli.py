@@ -734,7 +734,7 @@ def rights_access(photos: tuple[str, ...], urls: tuple[str, ...], page_urls: tup
     shown = {**_request_json(outcome), "images": answered.get("images", []), "decisions": answered.get("decisions", []),
              "requests": answered.get("requests", []), "statement": answered.get("statement"),
              "opt_outs": answered.get("opt_outs", []), "limited": answered.get("limited"),
-             "archive": answered.get("archive")}
+             "search": answered.get("search"), "archive": answered.get("archive")}
     lines = [f"access request {row['id']}: {row['status']} (due {row['due']})",
              f"  {len(shown['images'])} image(s), {len(shown['decisions'])} decision(s), "
              f"{len(shown['requests'])} earlier request(s)"]

@@ -80,13 +80,15 @@ def _rights_scenario(store: Path, pack: str, probe: Path, say: Say) -> dict[str,
     """The person asks what is held about him, and to be deleted and never collected again."""
     photo = ["--photo", str(probe), "--jurisdiction", "FR"]
     access, access_seconds = _request(store, pack, ["access", *photo])
+    search = access.get("search") or {}
     say(f"  access: {access['status']}, {len(access['images'])} image(s) of him")
     deletion, _ = _request(store, pack, ["delete", *photo, "--optout"])
     removed = sum(s["removed"] for s in deletion.get("stores", []) if s["store"] == "images")
     say(f"  deletion: {deletion['status']}" + (f", {removed} image record(s) removed" if removed else ""))
     receipt, _ = _request(store, pack, ["receipt", deletion["id"]])
     return {"access": access, "deletion": deletion, "receipt_verified": bool(receipt.get("verified")),
-            "search_seconds": access_seconds,
+            "search_seconds": access_seconds, "search_phases": search.get("seconds", {}),
+            "searched": search.get("searched", {}),
             "breaches": sorted({*access.get("breaches", []), *deletion.get("breaches", [])})}
 
 
@@ -193,6 +195,7 @@ def _shown_rights(scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "receipt_verified": scenario["receipt_verified"], "recollected": scenario.get("recollected"),
             "recollected_images": scenario.get("recollected_images"), "recrawl_run": scenario.get("recrawl_run"),
             "third_access": scenario.get("third_access"), "search_seconds": scenario["search_seconds"],
+            "search_phases": scenario["search_phases"], "searched": scenario["searched"],
             "search_how": scenario["search_how"], "breaches": scenario["breaches"],
         }
     return shown

@@ -170,6 +170,20 @@ def _signature_cell(verified: bool | None) -> str:
     return "<span class='ok'>valid</span>" if verified else "<span class='bad'>invalid</span>"
 
 
+def _search_cell(scenario: Mapping[str, Any]) -> str:
+    """With a biometric index (persisted templates, searched in memory) and without one (stored faces re-encoded
+    from their boxes at request time): the price of lawful storage, in seconds."""
+    phases, searched = scenario.get("search_phases") or {}, scenario.get("searched") or {}
+    lines = [f"{_e(scenario.get('search_seconds', '-'))} s for the whole request"]
+    if "templates" in phases:
+        lines.append(f"with a biometric index: {_e(phases['templates'])} s over {_e(searched.get('templates', 0))} "
+                     "persisted template(s)")
+    if "stored_faces" in phases:
+        lines.append(f"without one: {_e(phases['stored_faces'])} s re-encoding {_e(searched.get('faces', 0))} stored "
+                     f"face(s) in {_e(searched.get('images', 0))} image(s)")
+    return "<br>".join(lines)
+
+
 def _rights_section(rights: Mapping[str, Any]) -> str:
     if not rights:
         return "<p>No rights scenario was played.</p>"
@@ -186,7 +200,7 @@ def _rights_section(rights: Mapping[str, Any]) -> str:
             f"<td>{_e(deletion.get('status', '-'))}: {_e(removed)}"
             + (f"<br><span class='bad'>{_e(deletion['refused'])}</span>" if deletion.get("refused") else "") + "</td>"
             f"<td>{_e(scenario.get('recollected', '-'))}</td>"
-            f"<td class='n'>{_e(scenario.get('search_seconds', '-'))} s ({_e(scenario.get('search_how', ''))})</td>"
+            f"<td>{_search_cell(scenario)}</td>"
             f"<td>{_signature_cell(signature)}</td>"
             f"<td>{_e('; '.join(scenario.get('breaches', [])) or '-')}</td></tr>")
     return ("<table><thead><tr><th></th><th>access answered</th><th>deletion removed</th><th>re-crawl collected "

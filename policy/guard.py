@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from policy import robots
 from policy.decision import Reason
-from policy.signals import aipref, aitxt, c2pa, licenses, tdmrep, xmp, xrobots
+from policy.signals import aipref, aitxt, c2pa, licenses, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.vocabulary import SIGNAL_READER_FAILED
 
 T = TypeVar("T")
@@ -45,6 +45,11 @@ XMP = SignalReader("xmp", "iptc", xmp.PROTECTIVE, "prohibition assumed")
 C2PA = SignalReader("c2pa", "c2pa", c2pa.PROTECTIVE, "prohibition assumed")
 LICENCES: SignalReader[tuple[licenses.LicenseRef, ...]] = SignalReader(
     "licences", "licence", (licenses.PROTECTIVE,), "an unknown licence with every restriction assumed")
+RSL: SignalReader[rsl.RslVerdict] = SignalReader(
+    "rsl", "rsl", rsl.RslVerdict(rsl.RslStatus.PROHIBITED, "the RSL reader failed: prohibited assumed"), "prohibited assumed")
+TDM_POLICY: SignalReader[tdmpolicy.TdmPolicyVerdict] = SignalReader(
+    "tdm-policy", "tdmrep", tdmpolicy.TdmPolicyVerdict(tdmpolicy.TdmPolicyStatus.RESERVED,
+                                                       "the tdm-policy reader failed: reservation kept"), "reservation kept")
 #: The page's HTML itself: when it cannot be parsed, every reader that needs it fails protectively in turn.
 HTML: SignalReader[Any] = SignalReader("html", "page", None, "its meta tags and licences read as opt-outs")
 #: Content-Language, <html lang> and hreflang: without them the jurisdiction is unknown, which is the strictest.

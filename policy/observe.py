@@ -25,7 +25,7 @@ from policy import guard
 from policy.decision import Reason
 from policy.guard import read_guarded
 from policy.robots import RobotsAvailability, RobotsTxt
-from policy.signals import aipref, licenses, tdmrep, xmp, xrobots
+from policy.signals import aipref, licenses, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.signals.aitxt import AiTxt
 from policy.signals.c2pa import training_mining
 from policy.signals.tdmrep import TdmRepFile, TdmValue
@@ -121,6 +121,8 @@ def robots_observation(site: SiteFiles, url: str, token: str) -> Observation:
         evidence |= {"line": verdict.rule.line_number, "rule": verdict.rule.text}
     if verdict.group_agents:
         evidence["group"] = list(verdict.group_agents)
+    if verdict.lenient_lines:  # read as Google reads a missing colon
+        evidence["lenient_parse_lines"] = list(verdict.lenient_lines)
     evidence["citation"] = {"robots.unreachable": "RFC 9309 §2.3.1.4",
                             "robots.unavailable": "RFC 9309 §2.3.1.3"}.get(code, "RFC 9309 §2.2.2")
     observation.signals |= {"robots.allowed": verdict.allowed, "robots.availability": verdict.availability.value}
@@ -169,6 +171,10 @@ def _response_usage(site: SiteFiles | None, url: str, token: str, headers: Heade
     """robots.txt's usage lines combined with the response's Content-Usage headers, most restrictive winning."""
     preferences, content_signals, evidence = _robots_usage(site, url, token)
     headed = aipref.from_headers(header_values(headers, "Content-Usage"))
+    signal_lines = header_values(headers, "Content-Signal")
+    if signal_lines:  # most restrictive of robots.txt and the response's own Content-Signal
+        signalled = aipref.signals_from_headers(signal_lines)
+        content_signals = aipref.combine_signals(content_signals, signalled) if content_signals.raw else signalled
     return (aipref.combine(preferences, headed) if site is not None else headed), content_signals, evidence
 
 
@@ -182,6 +188,9 @@ def _usage_observation(usage: Usage) -> Observation:
     if train is not aipref.Preference.UNKNOWN:
         observation.reasons.append(Reason("aipref", f"aipref.train_ai_{train.value}",
                                           f"train-ai={train.value} ({preferences.source}); " + "; ".join(evidence)))
+    for label in preferences.legacy_labels:
+        observation.reasons.append(Reason("aipref", "aipref.legacy_label", f"legacy label seen: {label}: ignored",
+                                          {"vocabulary": aipref.VOCABULARY}))
     ai_train = {"y": "yes", "n": "no"}.get(content_signals.ai_train.value)
     observation.signals["content_signal.ai_train"] = ai_train
     if ai_train is not None:
@@ -260,7 +269,8 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     observation.add(_tdm_observation(tdm_value))
     observation.add(_usage_observation(read_guarded(reasons, guard.AIPREF,
                                                     lambda: _page_usage(site, url, token, headers))))
-    found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed)
+                         + licenses.header_licenses(header_values(headers, "Link"), url).licenses)
     languages = read_guarded(reasons, guard.LANGUAGE, lambda: _language_tags(url, headers, parsed))
     return PageFacts(observation, sorted(directives.directives), tdm_value, list(found), *languages,
                      "nofollow" in directives.directives)
@@ -309,7 +319,8 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
         observation.add(_ai_txt_observation(site, url, token))
     iptc = read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
     observation.add(metadata_observation(body, iptc))
-    found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc))
+    found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc)
+                         + licenses.header_licenses(header_values(headers, "Link"), url, url).licenses)
     observation.add(licence_observation(list(found)))
     if page is not None:
         observation.signals["page.robots"] = page.robots_directives or None
@@ -374,3 +385,46 @@ def licence_observation(found: list[licenses.LicenseRef]) -> Observation:
          "license.no_derivatives": any(lic.no_derivatives for lic in licence_refs)},
         reasons,
     )
+
+
+# -- documents a signal points to (RSL licences, tdm-policy): fetched by the crawler, read here ----------
+
+_RSL_ORDER = (rsl.RslStatus.PROHIBITED, rsl.RslStatus.LICENCE_REQUIRED, rsl.RslStatus.PERMITTED)
+
+
+def rsl_observation(documents: Sequence[rsl.RslDocument], url: str, usage: str = rsl.AI_TRAIN) -> Observation:
+    """The RSL licences that cover ``url``; with several, the most protective verdict stands.
+
+    ``documents`` are what :func:`policy.signals.rsl.parse` (or ``cannot_fetch``) made of every
+    document the site points to (robots.txt ``License:``, ``<link>``, ``Link`` header, inline).
+    """
+    observation = Observation({"rsl.ai_train": None})
+    verdicts = [_rsl_verdict(observation.reasons, document, url, usage) for document in documents]
+    for status in _RSL_ORDER:
+        for verdict in verdicts:
+            if verdict.status is status:
+                observation.signals["rsl.ai_train"] = status.value
+                evidence = {"server": verdict.server} if verdict.server else {}
+                observation.reasons.append(Reason("rsl", f"rsl.{status.value}", verdict.reason, evidence))
+                return observation
+    return observation
+
+
+def _rsl_verdict(reasons: list[Reason], document: rsl.RslDocument, url: str, usage: str) -> rsl.RslVerdict:
+    return read_guarded(reasons, guard.RSL, lambda: document.evaluate(url, usage))
+
+
+def tdm_policy_observation(policy: tdmpolicy.TdmPolicy | None, purpose: str = "non-research") -> Observation:
+    """What the fetched tdm-policy of a reserved resource offers; only read when the reservation is 1."""
+    if policy is None:
+        return Observation({"tdm.policy_status": None})
+    observation = Observation()
+    verdict = read_guarded(observation.reasons, guard.TDM_POLICY, lambda: policy.evaluate(purpose))
+    observation.signals["tdm.policy_status"] = verdict.status.value
+    evidence: dict[str, Any] = {"policy": policy.url}
+    if verdict.duties:
+        evidence["duties"] = list(verdict.duties)
+    if verdict.contact:
+        evidence["contact"] = verdict.contact
+    observation.reasons.append(Reason("tdmrep", f"tdm.policy_{verdict.status.value}", verdict.reason, evidence))
+    return observation

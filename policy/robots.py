@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import quote, urlsplit
+
+from policy.pathmatch import (
+    UnmatchableURL,
+    glob_matches,
+    normalize_pattern,
+    normalize_target,
+    pattern_octets,
+    url_matches_pattern,
+)
 
 #: RFC 9309 §2.5: the parsing limit "MUST be at least 500 kibibytes".
 ROBOTS_PARSE_LIMIT_BYTES = 500 * 1024
@@ -33,6 +41,10 @@ _RULE_FIELDS = {"allow", "disallow"}
 _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
 _RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
+_LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
+
+# Re-exported: the shared matcher lived here before policy.pathmatch.
+__all__ = ["UnmatchableURL", "glob_matches", "pattern_octets", "url_matches_pattern"]
 
 
 class RobotsAvailability(StrEnum):
@@ -51,6 +63,7 @@ class RobotsRule:
     pattern: str  # as written in the file
     line_number: int
     normalized: str = field(compare=False, default="")
+    lenient: bool = field(compare=False, default=False)  # written without a colon ("disallow /")
 
     @property
     def text(self) -> str:
@@ -80,6 +93,8 @@ class RobotsGroup:
     crawl_delay_seconds: float | None = None
     # Other records inside the group (Content-Usage, Content-Signal, ...), in file order.
     records: list[RobotsRecord] = field(default_factory=list)
+    # Lines of user-agent values written without a colon ("user-agent FooBot").
+    lenient_agent_lines: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,7 @@ class RobotsVerdict:
     rule: RobotsRule | None  # the longest matching rule, or None
     group_agents: tuple[str, ...]  # user-agent values of the group(s) applied
     explanation: str
+    lenient_lines: tuple[int, ...] = ()  # lines read without their colon that took part in the verdict
 
 
 #: What a failed robots.txt check reads as (policy.observe): complete disallow, as for an unreachable file.
@@ -106,6 +122,7 @@ class RobotsTxt:
     groups: list[RobotsGroup] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
     invalid_lines: int = 0
+    lenient_lines: list[int] = field(default_factory=list)  # lines read as Google reads a missing colon
     truncated: bool = False
     # Other records before the first user-agent line: they belong to no group.
     ungrouped_records: list[RobotsRecord] = field(default_factory=list)
@@ -121,7 +138,7 @@ class RobotsTxt:
         Every line is tried; lines that do not parse are counted and skipped
         (RFC 9309 §2.3.1.5), so binary garbage yields the rules that *are* there.
         """
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
         truncated = len(raw) > ROBOTS_PARSE_LIMIT_BYTES
         if truncated:
             raw = raw[:ROBOTS_PARSE_LIMIT_BYTES]
@@ -157,17 +174,26 @@ class RobotsTxt:
             content = line.split("#", 1)[0].strip()
             if not content:
                 continue
-            if ":" not in content:
-                self.invalid_lines += 1
-                continue
-            key, value = (part.strip() for part in content.split(":", 1))
-            key = key.lower()
+            lenient = False
+            if ":" in content:
+                key, value = (part.strip() for part in content.split(":", 1))
+                key = key.lower()
+            else:
+                split = _lenient_split(content)
+                if split is None:
+                    self.invalid_lines += 1
+                    continue
+                key, value = split
+                lenient = True
+                self.lenient_lines.append(number)
             if key in _USER_AGENT_FIELDS:
                 if current is None or group_has_rules:
                     current = RobotsGroup(user_agents=[], line_number=number)
                     self.groups.append(current)
                     group_has_rules = False
                 current.user_agents.append(value)
+                if lenient:
+                    current.lenient_agent_lines.append(number)
             elif key in _RULE_FIELDS or key in _DISALLOW_TYPOS:
                 if current is None:
                     self.invalid_lines += 1  # a rule outside any group applies to no one
@@ -176,21 +202,20 @@ class RobotsTxt:
                 if not value:
                     continue  # "Disallow:" with no path allows everything: no rule
                 allow = key == "allow"
-                current.rules.append(
-                    RobotsRule(allow, value, number, _normalize_pattern(value))
-                )
+                current.rules.append(RobotsRule(allow, value, number, normalize_pattern(value), lenient))
             elif key == "crawl-delay":
+                # An "other record" (§2.2.4): it belongs to its group but never ends one.
                 if current is None:
                     self.invalid_lines += 1
                     continue
-                group_has_rules = True
                 try:
                     delay = float(value)
                 except ValueError:
                     self.invalid_lines += 1
                     continue
                 if delay >= 0 and delay == delay and delay != float("inf"):
-                    current.crawl_delay_seconds = delay
+                    # Several delays in one group (merged lines): the longest is the polite one.
+                    current.crawl_delay_seconds = max(delay, current.crawl_delay_seconds or 0.0)
             elif key in {"sitemap", "sitemaps", "site-map"}:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
             else:
@@ -233,12 +258,19 @@ class RobotsTxt:
                 "assumed (RFC 9309 §2.3.1.4)",
             )
         if self.availability is RobotsAvailability.UNAVAILABLE:
+            try:
+                normalize_target(url)
+            except UnmatchableURL as error:
+                return RobotsVerdict(False, self.availability, None, (), f"{error}: refused")
             return RobotsVerdict(
                 True, self.availability, None, (),
                 f"robots.txt unavailable ({self.status_note}): access allowed "
                 "(RFC 9309 §2.3.1.3)",
             )
-        target = _normalize_target(url)
+        try:
+            target = normalize_target(url)
+        except UnmatchableURL as error:
+            return RobotsVerdict(False, self.availability, None, (), f"{error}: refused, it cannot be matched against any rule")
         if target == "/robots.txt":
             return RobotsVerdict(True, self.availability, None, (), "/robots.txt is implicitly allowed (RFC 9309 §2.2.2)")
         groups = self.groups_for(product_token)
@@ -246,7 +278,7 @@ class RobotsTxt:
         best: RobotsRule | None = None
         for group in groups:
             for rule in group.rules:
-                if not _pattern_matches(rule.normalized, target):
+                if not glob_matches(rule.normalized, target):
                     continue
                 if best is None or _outranks(rule, best):
                     best = rule
@@ -254,26 +286,51 @@ class RobotsTxt:
             why = f"no group for '{product_token}' and no '*' group: no rules apply"
             return RobotsVerdict(True, self.availability, None, agents, why)
         group_desc = "group for " + ", ".join(repr(a) for a in agents)
+        lenient = sorted({n for g in groups for n in g.lenient_agent_lines}
+                         | ({best.line_number} if best is not None and best.lenient else set()))
+        note = f"; line(s) {', '.join(map(str, lenient))}: {_LENIENT_NOTE}" if lenient else ""
         if best is None:
-            return RobotsVerdict(True, self.availability, None, agents, f"no rule in the {group_desc} matches")
+            return RobotsVerdict(True, self.availability, None, agents, f"no rule in the {group_desc} matches{note}",
+                                 tuple(lenient))
         verb = "allows" if best.allow else "disallows"
         return RobotsVerdict(
             best.allow, self.availability, best, agents,
-            f"'{best.text}' (line {best.line_number}, {group_desc}) {verb} it",
+            f"'{best.text}' (line {best.line_number}, {group_desc}) {verb} it{note}", tuple(lenient),
         )
 
 
-def url_matches_pattern(pattern: str, url: str) -> bool:
-    """Match one robots path pattern against ``url`` exactly as Allow/Disallow are matched.
+#: The default second product token: a robots.txt-only token for face processing, as Google-Extended is for AI use.
+DEFAULT_FACES_TOKEN = "faircrawl-faces"
 
-    For records that reuse robots paths (aipref Content-Usage, tdm-style globs).
+
+def purpose_verdict(robots: RobotsTxt, url: str, crawl_token: str, purpose_token: str) -> RobotsVerdict:
+    """May ``purpose_token``'s purpose (face processing) run on ``url``, fetched under ``crawl_token``?
+
+    The purpose token is matched like any product token (RFC 9309 §2.2.1: its
+    own group, else ``*``); the purpose is allowed only where crawling is
+    too, so a site that forbids crawling never has to name the purpose token.
     """
-    return _pattern_matches(_normalize_pattern(pattern), _normalize_target(url))
+    crawl = robots.check(url, crawl_token)
+    if not crawl.allowed:
+        return crawl
+    purpose = robots.check(url, purpose_token)
+    if purpose.allowed or purpose.availability is not RobotsAvailability.PARSED:
+        return purpose
+    return RobotsVerdict(False, purpose.availability, purpose.rule, purpose.group_agents,
+                         f"crawling allowed, but {purpose.explanation} for '{purpose_token}': no face processing",
+                         purpose.lenient_lines)
 
 
-def pattern_octets(pattern: str) -> int:
-    """A pattern's specificity as RFC 9309 §2.2.2 counts it: octets after normalisation."""
-    return len(_normalize_pattern(pattern).encode())
+#: Fields Google's parser accepts without a colon; others stay invalid (a Content-Usage value must not be guessed).
+_LENIENT_FIELDS = {"user-agent", "useragent", "allow", "disallow", "crawl-delay", "sitemap"} | _DISALLOW_TYPOS
+
+
+def _lenient_split(content: str) -> tuple[str, str] | None:
+    """Google's robots parser: a missing colon may be whitespace, if the line is exactly two words."""
+    words = content.split()
+    if len(words) != 2 or words[0].lower() not in _LENIENT_FIELDS:
+        return None
+    return words[0].lower(), words[1]
 
 
 def _agent_matches(user_agent_value: str, token_lower: str) -> bool:
@@ -288,64 +345,3 @@ def _outranks(candidate: RobotsRule, incumbent: RobotsRule) -> bool:
     if a != b:
         return a > b
     return candidate.allow and not incumbent.allow
-
-
-# Characters left as they are when percent-encoding paths: RFC 3986 unreserved,
-# reserved and "%" (already-encoded octets), plus the pattern specials * and $.
-_SAFE_CHARS = "/:@!$&'()*+,;=?-._~%[]#"
-
-
-def _normalize_octets(text: str) -> str:
-    encoded = quote(text, safe=_SAFE_CHARS)
-    # Escaped unreserved characters are decoded ("%7E" is "~"); other escapes are
-    # upper-cased so "%2f" and "%2F" compare equal but neither equals "/".
-    return re.sub(r"%[0-9a-fA-F]{2}", _canonical_escape, encoded)
-
-
-def _canonical_escape(match: re.Match[str]) -> str:
-    character = chr(int(match.group(0)[1:], 16))
-    if character.isascii() and (character.isalnum() or character in "-._~"):
-        return character
-    return match.group(0).upper()
-
-
-def _normalize_pattern(pattern: str) -> str:
-    return _normalize_octets(pattern)
-
-
-def _normalize_target(url: str) -> str:
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return _normalize_octets(path)
-
-
-def _pattern_matches(pattern: str, target: str) -> bool:
-    """``*`` is any run of characters; a trailing ``$`` anchors the end (§2.2.3)."""
-    return glob_matches(pattern, target)
-
-
-def glob_matches(pattern: str, target: str) -> bool:
-    """Robots-style glob match of ``pattern`` at the start of ``target``, in linear time.
-
-    A regex of ``.*`` pieces backtracks: ``/*a*a*a*a*a*a*a*b`` against a long run
-    of ``a`` never finishes, and robots.txt is hostile input. Matching each piece
-    at its leftmost position is exact for patterns whose only wildcard is ``*``.
-    """
-    anchored = pattern.endswith("$")
-    body = pattern[:-1] if anchored else pattern
-    if "*" not in body:
-        return target == body if anchored else target.startswith(body)
-    first, *middle, last = body.split("*")
-    if not target.startswith(first):
-        return False
-    position = len(first)
-    for piece in middle:
-        found = target.find(piece, position)
-        if found < 0:
-            return False
-        position = found + len(piece)
-    if anchored:
-        return len(target) - len(last) >= position and target.endswith(last)
-    return target.find(last, position) >= 0

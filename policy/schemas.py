@@ -78,6 +78,9 @@ def schema_issues(path: Path | str, document: Any, lines: dict[PathKey, int], sc
             hint = f"expected {error.validator_value}"
             if error.validator_value == "boolean" and isinstance(error.instance, str):
                 hint += ": write true or false without quotes"
+        elif error.validator == "const" and isinstance(error.schema, Mapping) and error.schema.get("description"):
+            message = f"{where[-1] if where else 'value'} must be {json.dumps(error.validator_value)} here"
+            hint = str(error.schema["description"])
         elif error.validator == "format":
             hint = "e.g. 2026-11-01" if error.validator_value == "date" else ""
         issues.append(LintIssue("error", str(path), line_of(lines, where), _shortened(message), hint,

@@ -43,6 +43,10 @@ SIGNALS: dict[str, SignalSpec] = {
     "iptc.prohibits_ai_training": SignalSpec("bool", "a plus:DataMining code prohibits AI/ML training"),
     "c2pa.training_use": SignalSpec("str", "C2PA/CAWG training-mining use", ("allowed", "notAllowed", "constrained")),
     "c2pa.prohibits_ai_training": SignalSpec("bool", "a C2PA/CAWG assertion is notAllowed or constrained"),
+    "rsl.ai_train": SignalSpec("str", "RSL 1.0 licence on AI training of this URL, most protective of the documents",
+                               ("permitted", "licence_required", "prohibited")),
+    "tdm.policy_status": SignalSpec("str", "what the tdm-policy document offers faircrawl's purpose",
+                                    ("permitted", "licence_required", "reserved")),
     "license.kinds": SignalSpec("list", "licences found (cc-by-4.0, cc-by-nc-nd-4.0, cc0 ...)"),
     "license.noncommercial": SignalSpec("bool", "a licence found is NonCommercial"),
     "license.no_derivatives": SignalSpec("bool", "a licence found is NoDerivatives"),
@@ -88,7 +92,7 @@ ROBOTS_RULES = frozenset({
 ROBOTS_DIRECTIVES = ROBOTS_RULES | {"index", "follow"}
 #: Creative Commons licence elements and versions that ``policy.signals.licenses`` classifies.
 CC_LICENCE_ELEMENTS = ("by", "by-sa", "by-nd", "by-nc", "by-nc-sa", "by-nc-nd")
-CC_LICENCE_VERSIONS = ("1.0", "2.0", "2.5", "3.0", "4.0")
+CC_LICENCE_VERSIONS = ("1.0", "2.0", "2.1", "2.5", "3.0", "4.0")  # 2.1: the ported jp, es and au licences
 LICENCE_UNKNOWN = "unknown"
 LICENCE_KINDS = frozenset(
     {f"cc-{element}-{version}" for element in CC_LICENCE_ELEMENTS for version in CC_LICENCE_VERSIONS}
@@ -114,8 +118,11 @@ REASON_CODES: frozenset[str] = frozenset({
     "robots.allowed", "robots.disallowed", "robots.unavailable", "robots.unreachable", "robots.crawl_delay_too_long",
     # the other signals (policy.observe)
     "tdm.reserved", "tdm.not_reserved",
-    "aipref.train_ai_y", "aipref.train_ai_n", "content_signal.ai_train_yes", "content_signal.ai_train_no",
+    "aipref.train_ai_y", "aipref.train_ai_n", "aipref.legacy_label", "content_signal.ai_train_yes",
+    "content_signal.ai_train_no",
     "ai_txt.allowed", "ai_txt.disallowed", "ai_txt.unreachable",
+    "rsl.permitted", "rsl.licence_required", "rsl.prohibited", "tdm.policy_permitted", "tdm.policy_licence_required",
+    "tdm.policy_reserved",
     "iptc.data_mining", "iptc.data_mining_prohibited", "iptc.unreadable", "c2pa.unreadable",
     SIGNAL_READER_FAILED,
     # fetching and validating (crawler/spiders/site.py, crawler/pipelines/validate.py)

@@ -14,7 +14,7 @@ import re
 
 _WHITESPACE = " \t\n\f\r"
 _WIDTH = re.compile(r"[0-9]+w")
-_DENSITY = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?x")
+_DENSITY = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?x")  # a valid floating-point number, then x
 _HEIGHT = re.compile(r"[0-9]+h")
 
 

@@ -9,6 +9,7 @@ Plain requests with a ``Host`` header work too (``curl -H 'Host: ...'``).
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +93,16 @@ def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> Any
     return tcp.listenTCP(port, site, interface=interface)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A crawler that stops reading (a response over its size limit, a page it refuses midway) resets the
+    connection: that is expected, not an error to print a traceback for."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def serve_in_thread(catalog: Catalog) -> tuple[str, Callable[[], None]]:
     """Serve the catalog from a stdlib server on a daemon thread (for commands that run no reactor).
 
@@ -120,7 +131,7 @@ def serve_in_thread(catalog: Catalog) -> tuple[str, Callable[[], None]]:
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _QuietServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, name="testsites", daemon=True)
     thread.start()
 

@@ -29,7 +29,7 @@ def jurisdiction_sites() -> list[TestSite]:
     keeps_eu = ("stored", "keeps-faces-eu")
     sites = [
         _site("chicago.example.com", "US-IL", "site-registry", "Chicago photo club (Illinois, BIPA)",
-              "refused", "il-face-images-need-release", "obama2.jpg", 100),
+              "refused", "il-face-images-need-release", "obama3.jpg", 100),
         _site("austin.example.com", "US-TX", "site-registry", "Austin street photos (Texas, CUBI)",
               "refused", "tx-face-images-need-consent", "biden.jpg", 101),
         _site("seattle.example.com", "US-WA", "site-registry", "Seattle portraits (Washington, RCW 19.373)",
@@ -39,7 +39,7 @@ def jurisdiction_sites() -> list[TestSite]:
         _site("sydney.example.com.au", "AU", "cctld", "Sydney gallery (Australia, Privacy Act)",
               "refused", "australia-face-images-need-consent", "biden.jpg", 104),
         _site("lyon.example.fr", "FR", "cctld", "Lyon portraits (France, GDPR)",
-              "refused", "eu-face-images-need-consent", "obama2.jpg", 105, unlawful_face=keeps_eu),
+              "refused", "eu-face-images-need-consent", "obama.jpg", 105, unlawful_face=keeps_eu),
         _site("london.example.co.uk", "GB", "cctld", "London portraits (UK GDPR)",
               "refused", "uk-face-images-need-consent", "obama3.jpg", 106, unlawful_face=keeps_eu),
         _site("releases.example.com", "US-IL", "site-registry",
@@ -53,7 +53,7 @@ def jurisdiction_sites() -> list[TestSite]:
         _site("montreal.example.net", "CA", "html-lang", "Montreal portraits (<html lang=fr-CA>)",
               "refused", "canada-face-images-need-consent", "obama3.jpg", 110, lang="fr-CA"),
         _site("auckland.example.org", "NZ", "hreflang", "Auckland portraits (self-referencing hreflang en-NZ)",
-              "refused", "fallback-face-images-need-consent", "obama2.jpg", 111, lang="",
+              "refused", "fallback-face-images-need-consent", "obama3.jpg", 111, lang="",
               head_html='<link rel="alternate" hreflang="en-NZ" href="http://auckland.example.org/">'),
     ]
     noscrape = TestSite("noscrape.example.com", "UNKNOWN", "Terms forbid automated collection (terms registry)",

@@ -15,6 +15,7 @@ from PIL import Image
 
 from crawler.testsites.model import TestSite, landscape, photo, text
 from crawler.testsites.photos import face_photo
+from crawler.testsites.sites_rights import variant
 
 
 def _resized_copy(name: str, factor: float, quality: int) -> Callable[[], bytes]:
@@ -33,7 +34,7 @@ def optout_sites() -> list[TestSite]:
                     "'*': Allow /", jurisdiction_source="site-registry")
     site.serve("/robots.txt", text("User-agent: *\nAllow: /\n"))
     site.page("/", "Fans", images=["/img/speech.jpg", "/img/rally.jpg", "/img/portrait-small.jpg", "/img/park.jpg"])
-    site.image("/img/speech.jpg", photo("obama2.jpg"), faces=1, reason="ca-public-face-images")
+    site.image("/img/speech.jpg", variant("obama3.jpg", 0.8, mirror=True), faces=1, reason="ca-public-face-images")
     site.image("/img/rally.jpg", photo("obama3.jpg"), faces=1, reason="ca-public-face-images")
     site.image("/img/portrait-small.jpg", _resized_copy("biden.jpg", 0.4, 60), faces=1, reason="ca-public-face-images")
     site.image("/img/park.jpg", landscape(800))

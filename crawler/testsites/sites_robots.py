@@ -67,7 +67,7 @@ def _portraits_site() -> TestSite:
     site.page("/", "Portraits", links=["/studio.html"],
               images=["/faces/obama2.jpg", "/private/biden.jpg", "/img/studio.jpg"])
     site.page("/studio.html", "Studio", images=["/faces/obama3.jpg"])
-    site.image("/faces/obama2.jpg", photo("obama2.jpg"), outcome="refused", reason="robots.disallowed", faces=1,
+    site.image("/faces/obama2.jpg", photo("obama.jpg"), outcome="refused", reason="robots.disallowed", faces=1,
                unlawful=IGNORES_ROBOTS)
     site.image("/faces/obama3.jpg", photo("obama3.jpg"), outcome="refused", reason="robots.disallowed", faces=1,
                unlawful=IGNORES_ROBOTS)

@@ -128,7 +128,16 @@ def _aipref_sites() -> list[TestSite]:
     signal.page("/", "Content-Signal", images=["/img/a.jpg"])
     signal.image("/img/a.jpg", landscape(420), outcome="refused", reason="content-signal-ai-train-disallowed",
                  unlawful=("stored", "ignores-content-signal"))
-    return [usage, header, signal]
+
+    # Cloudflare also sends Content-Signal as a response header (issue 11).
+    signal_header = TestSite("contentsignal-header.example.com", "UNKNOWN", "Cloudflare Content-Signal response headers",
+                             "'*': Allow /", jurisdiction_source="unknown")
+    signal_header.serve("/robots.txt", text(ALLOW_ALL))
+    signal_header.page("/", "Content-Signal headers", images=["/img/no.jpg", "/img/yes.jpg"])
+    signal_header.image("/img/no.jpg", landscape(421), outcome="refused", reason="content-signal-ai-train-disallowed",
+                        unlawful=("stored", "ignores-content-signal"), headers=(("Content-Signal", "search=yes, ai-train=no"),))
+    signal_header.image("/img/yes.jpg", landscape(422), headers=(("Content-Signal", "ai-train=yes"),))
+    return [usage, header, signal, signal_header]
 
 
 def _ai_txt_site() -> TestSite:
@@ -195,9 +204,13 @@ def _licence_site() -> TestSite:
     site = TestSite("licensed.example.com", "UNKNOWN", "A page under CC BY-ND 4.0 (rel=license)", "'*': Allow /",
                     jurisdiction_source="unknown")
     site.serve("/robots.txt", text(ALLOW_ALL))
-    site.page("/", "Licensed", images=["/img/a.jpg"],
+    site.page("/", "Licensed", images=["/img/a.jpg"], links=["/link.html"],
               extra_html='<a rel="license" href="https://creativecommons.org/licenses/by-nd/4.0/">CC BY-ND 4.0</a>')
     site.image("/img/a.jpg", landscape(700), reason="licence-no-derivatives")
+    # The HTTP Link header form (issue 11): the image response itself states its licence.
+    site.page("/link.html", "Licensed by Link header", images=["/img/link.jpg"])
+    site.image("/img/link.jpg", landscape(701), reason="licence-no-derivatives",
+               headers=(("Link", '<https://creativecommons.org/licenses/by-nd/3.0/igo/>; rel="license"'),))
     return site
 
 

@@ -8,7 +8,7 @@ across modules (``from_headers``, ``from_meta``, ``combine``), so import the
 modules: ``from policy.signals import xrobots, tdmrep``.
 """
 
-from policy.signals import aipref, aitxt, c2pa, licenses, tdmrep, xmp, xrobots
+from policy.signals import aipref, aitxt, c2pa, licenses, linkheader, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.signals.aipref import ContentSignals, Preference, RobotsUsage, UsagePreferences, parse_content_usage
 from policy.signals.aitxt import AiTxt
 from policy.signals.c2pa import C2paTrainingMining, training_mining
@@ -36,9 +36,12 @@ __all__ = [
     "classify_license_url",
     "data_mining",
     "licenses",
+    "linkheader",
     "page_licenses",
     "parse_content_usage",
     "read_xmp_packets",
+    "rsl",
+    "tdmpolicy",
     "tdmrep",
     "xmp",
     "xrobots",

@@ -27,6 +27,11 @@ TRAIN_AI = "train-ai"
 SEARCH = "search"
 CONTENT_USAGE_RECORD = "content-usage"
 CONTENT_SIGNAL_RECORD = "content-signal"
+#: Labels of earlier vocabulary drafts (vocab-01 to -04): ignored as vocab-07 requires, but recorded.
+LEGACY_LABELS = {
+    "tdm": "vocab-01", "ai": "vocab-01", "genai": "vocab-01", "inference": "vocab-01", "all": "vocab-02",
+    "train-genai": "vocab-02/03", "ai-use": "vocab-02", "bots": "vocab-03/04", "ai-output": "vocab-04",
+}
 
 
 class Preference(StrEnum):
@@ -47,6 +52,7 @@ class UsagePreferences:
     raw: str = ""  # the value(s) as received
     source: str = ""  # "Content-Usage header", "robots.txt line 7", "combined"
     notes: tuple[str, ...] = ()
+    legacy_labels: tuple[str, ...] = ()  # "train-genai=n (robots.txt line 4)": what a site meant in older drafts
 
     @property
     def as_dict(self) -> dict[str, str]:
@@ -99,17 +105,22 @@ def parse_content_usage(value: str, source: str = f"{HEADER_NAME} header") -> Us
         return UsagePreferences(raw=raw, source=source, notes=(f"not a structured-field Dictionary ({why}): all unknown",))
     values: list[tuple[str, str]] = []
     notes: list[str] = []
+    legacy: list[str] = []
     try:
         for key in dictionary:
             member = dictionary[key]
             item_value = getattr(member, "value", None)
-            if isinstance(item_value, Token) and str(item_value) in ("y", "n"):
+            if str(key) in LEGACY_LABELS:
+                shown = str(item_value) if isinstance(item_value, Token) else repr(item_value)[:20]
+                legacy.append(f"{key}={shown} ({source}; a {LEGACY_LABELS[str(key)]} label, not in {VOCABULARY})")
+            elif isinstance(item_value, Token) and str(item_value) in ("y", "n"):
                 values.append((str(key), str(item_value)))
             elif key in (TRAIN_AI, SEARCH):
                 notes.append(f"{key}: value {item_value!r:.40} is not the token y or n: unknown")
     except Exception as error:  # noqa: BLE001 - inner lists and the like
         return UsagePreferences(raw=raw, source=source, notes=(f"unreadable Dictionary ({error!r:.60}): all unknown",))
-    return _preferences(values, raw, source, tuple(notes))
+    notes += [f"legacy label seen: {label}: ignored" for label in legacy]
+    return _preferences(values, raw, source, tuple(notes), tuple(legacy))
 
 
 def from_headers(values: Iterable[str]) -> UsagePreferences:
@@ -131,7 +142,8 @@ def combine(*preferences: UsagePreferences) -> UsagePreferences:
     sources = [p.source for p in preferences if p.source]
     notes = tuple(n for p in preferences for n in p.notes)
     source = sources[0] if len(sources) == 1 else "combined: " + ", ".join(sources)
-    return _preferences(list(resolved.items()), " | ".join(raws), source, notes)
+    legacy = tuple(label for p in preferences for label in p.legacy_labels)
+    return _preferences(list(resolved.items()), " | ".join(raws), source, notes, legacy)
 
 
 # -- Content-Signal values ---------------------------------------------------------
@@ -167,6 +179,14 @@ def parse_content_signal(value: str, source: str = "Content-Signal") -> ContentS
         ai_train=Preference(values.get("ai-train", Preference.UNKNOWN)),
         all_values=tuple(values.items()), use=use, raw=raw, source=source, notes=tuple(notes),
     )
+
+
+def signals_from_headers(values: Iterable[str]) -> ContentSignals:
+    """Every ``Content-Signal`` response header line (Cloudflare sends it on responses too), joined with ", "."""
+    lines = [_text(v) for v in _safe_list(values) if v is not None]
+    if not lines:
+        return ContentSignals(source="Content-Signal header")
+    return parse_content_signal(", ".join(lines), "Content-Signal header")
 
 
 def combine_signals(*signals: ContentSignals) -> ContentSignals:
@@ -262,9 +282,16 @@ class RobotsUsage:
                     continue
                 source = f"robots.txt line {record.line_number}"
                 if record.key == CONTENT_USAGE_RECORD:
-                    usage.append(UsageRule(path, parse_content_usage(value, source), record.line_number, text, agents))
+                    prefs = parse_content_usage(value, source)
+                    read = bool(prefs.all_values or prefs.legacy_labels)
+                    usage.append(UsageRule(path, prefs, record.line_number, text, agents))
                 else:
-                    signals.append(SignalRule(path, parse_content_signal(value, source), record.line_number, text, agents))
+                    signal = parse_content_signal(value, source)
+                    read = bool(signal.all_values)
+                    signals.append(SignalRule(path, signal, record.line_number, text, agents))
+                if path is None and not read:
+                    notes.append(f"line {record.line_number}: '{text}': the value does not start with '/', so it has no "
+                                 f"path ({ATTACHMENT} §3.2), and read whole it states no preference: no rule for any path")
         return cls(token, robots, tuple(usage), tuple(signals), tuple(notes))
 
     def for_url(self, url: str) -> tuple[UsagePreferences, tuple[str, ...]]:
@@ -323,23 +350,26 @@ def _longest(rules: tuple[_Rule, ...], url: str) -> list[_Rule]:
 
 
 def _split_path(value: str) -> tuple[str | None, str]:
-    """``[path-pattern 1*WS] usage-pref``: a path starts with "/" (or "*", which is also a key)."""
-    head = value.split(None, 1)
-    if not head:
-        return None, ""
-    first = head[0]
-    rest = head[1].strip() if len(head) > 1 else ""
-    if first.startswith("/") or (first.startswith("*") and "=" not in first and "," not in first):
-        return first, rest
-    return None, value.strip()
+    """attach-05 §3.2: a value starting with "/" has a path up to the first SP or HTAB; any other has none.
+
+    Without a path "the entire rule value is the statement of preference", so
+    ``*.jpg train-ai=y`` is not a rule for ``*.jpg``: as a whole it is not a
+    Dictionary, so its preferences are unknown and it can never allow anything.
+    """
+    value = value.strip(" \t")
+    if not value.startswith("/"):
+        return None, value
+    path, _, rest = value.replace("\t", " ").partition(" ")
+    return path, rest.strip(" \t")
 
 
-def _preferences(values: list[tuple[str, str]], raw: str, source: str, notes: tuple[str, ...]) -> UsagePreferences:
+def _preferences(values: list[tuple[str, str]], raw: str, source: str, notes: tuple[str, ...],
+                 legacy: tuple[str, ...] = ()) -> UsagePreferences:
     lookup = dict(values)
     return UsagePreferences(
         train_ai=Preference(lookup.get(TRAIN_AI, Preference.UNKNOWN)),
         search=Preference(lookup.get(SEARCH, Preference.UNKNOWN)),
-        all_values=tuple(values), raw=raw, source=source, notes=notes,
+        all_values=tuple(values), raw=raw, source=source, notes=notes, legacy_labels=legacy,
     )
 
 

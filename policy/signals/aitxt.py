@@ -35,6 +35,11 @@ class AiTxt:
         robots = RobotsTxt.parse(bytes(body) if isinstance(body, bytearray) else body)
         notes: list[str] = []
         for group in robots.groups:
+            for position, agent in enumerate(group.user_agents):
+                # The WordPress plugin can write "User-agent: */": a "*"-prefixed agent is read as "*".
+                if agent.startswith("*") and agent.strip() != "*":
+                    group.user_agents[position] = "*"
+                    notes.append(f"group at line {group.line_number}: user-agent {agent!r:.40} repaired to '*'")
             for position, rule in enumerate(group.rules):
                 if rule.pattern.startswith(("/", "*")):
                     continue
@@ -63,10 +68,12 @@ class AiTxt:
                 verdicts.append((" (path lower-cased)", self.robots.check(lowered, token)))
         except Exception as error:  # noqa: BLE001 - a URL that cannot be split
             return False, f"ai.txt: URL {url!r:.80} cannot be matched ({error!r:.60}): refused"
+        repairs = "; ".join(n for n in self.notes if "repaired" in n)
+        repaired = f" ({repairs})" if repairs else ""
         for suffix, verdict in verdicts:
             if not verdict.allowed:
-                return False, f"ai.txt{suffix}: {verdict.explanation}: no AI-training use"
-        return True, f"ai.txt: {verdicts[0][1].explanation}: AI-training use not refused"
+                return False, f"ai.txt{suffix}: {verdict.explanation}: no AI-training use{repaired}"
+        return True, f"ai.txt: {verdicts[0][1].explanation}: AI-training use not refused{repaired}"
 
 
 def _lowercase_path(url: str) -> str:

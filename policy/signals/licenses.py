@@ -16,12 +16,21 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from policy.signals.linkheader import parse_links
 from policy.vocabulary import CC_LICENCE_ELEMENTS, CC_LICENCE_VERSIONS, LICENCE_UNKNOWN
 
 SOURCE_REL = "rel-license"
 SOURCE_SCHEMA_ORG = "schema.org"
 SOURCE_MICRODATA = "microdata"
 SOURCE_XMP = "xmp"
+SOURCE_RDFA = "rdfa"
+SOURCE_LINK_HEADER = "link-header"
+#: RDFa terms and CURIEs (prefix:license) that mean "licence"; full IRIs are matched by their namespace.
+_RDFA_LICENSE_IRIS = {
+    "http://www.w3.org/1999/xhtml/vocab#license", "http://creativecommons.org/ns#license",
+    "http://purl.org/dc/terms/license", "http://schema.org/license", "https://schema.org/license",
+}
+_RDFA_LICENSE_PREFIXES = {"cc", "dc", "dct", "dcterms", "schema", "xhv"}
 RELATION_LICENSE = "license"
 RELATION_ACQUIRE = "acquire-license-page"
 KIND_UNKNOWN = LICENCE_UNKNOWN
@@ -34,7 +43,7 @@ _SUFFIX = r"(?:/(?:deed|legalcode)(?:\.[a-z]{2,3}(?:[-_][a-z0-9]{2,4})?)?(?:\.tx
 _CC_LICENSE_PATH = re.compile(
     r"^/licenses/(?P<code>" + "|".join(map(re.escape, (*CC_LICENCE_ELEMENTS, "by-nd-nc"))) + ")"
     r"/(?P<version>" + "|".join(map(re.escape, CC_LICENCE_VERSIONS)) + ")"
-    r"(?:/(?P<jurisdiction>[a-z]{2}(?:-[a-z]{2})?|scotland))?" + _SUFFIX + "$",
+    r"(?:/(?P<jurisdiction>igo|[a-z]{2}(?:-[a-z]{2})?|scotland))?" + _SUFFIX + "$",
     re.IGNORECASE,
 )
 _CC_PUBLIC_DOMAIN_PATH = re.compile(r"^/publicdomain/(?P<tool>zero|mark)/1\.0" + _SUFFIX + "$", re.IGNORECASE)
@@ -137,12 +146,30 @@ def scan_page_licenses(html: str, base_url: str, selector: Selector | None = Non
             return PageLicenses((), (f"HTML could not be parsed ({type(error).__name__})",))
     base = _document_base(selector, base_url if isinstance(base_url, str) else "", notes)
     found: list[LicenseRef] = []
-    for reader in (_rel_licenses, _json_ld_licenses, _microdata_licenses):
+    for reader in (_rel_licenses, _rdfa_licenses, _json_ld_licenses, _microdata_licenses):
         try:
             found.extend(reader(selector, base, notes))
         except Exception as error:  # noqa: BLE001 - one broken reader must not hide the others
             notes.append(f"{reader.__name__} failed ({type(error).__name__}: {error!s:.60})")
     return PageLicenses(tuple(_unique(found)), tuple(notes))
+
+
+def header_licenses(values: Iterable[object], response_url: str, image_url: str | None = None) -> PageLicenses:
+    """``Link: <...>; rel="license"`` (RFC 8288; HTML's license relation) on a response.
+
+    On an image response it covers that image; on a page, the page. RSL
+    documents (``type="application/rsl+xml"``) are licences too, read by
+    :mod:`policy.signals.rsl`; here they are kept as an unknown licence.
+    """
+    found, notes = parse_links(values, response_url)
+    refs = []
+    for link in found:
+        if "license" not in link.rels or not link.target:
+            continue
+        ref = _ref(link.target, SOURCE_LINK_HEADER, image_url, RELATION_LICENSE, f"Link header: {link.raw}")
+        if ref is not None:
+            refs.append(ref)
+    return PageLicenses(tuple(_unique(refs)), tuple(notes))
 
 
 def xmp_licenses(
@@ -173,6 +200,50 @@ def _rel_licenses(selector: Selector, base: str, notes: list[str]) -> list[Licen
         if ref is not None:
             refs.append(ref)
     return refs
+
+
+def _rdfa_licenses(selector: Selector, base: str, notes: list[str]) -> list[LicenseRef]:
+    """RDFa 1.1: ``property`` or ``rel`` naming the licence relation, object from resource/href/src.
+
+    ``<a rel="license" href>`` without RDFa attributes is the HTML link type and
+    read by :func:`_rel_licenses`; a subject set by ``about`` on the element or
+    an ancestor ties the licence to that image.
+    """
+    refs: list[LicenseRef] = []
+    for element in selector.xpath("//*[@property or @rel]"):
+        attributes = element.attrib
+        tag = str(element.root.tag).lower() if isinstance(element.root.tag, str) else ""
+        names = [("property", attributes.get("property", "")), ("rel", attributes.get("rel", ""))]
+        # rel="license" on a, link or area is HTML's link type, already read by _rel_licenses.
+        html_rel = tag in ("a", "link", "area") and "resource" not in attributes
+        matched = [attr for attr, value in names
+                   if any(_is_rdfa_license(t) and not (attr == "rel" and html_rel and t.lower() == "license")
+                          for t in value.split())]
+        if not matched:
+            continue
+        raw = next((attributes.get(a) for a in ("resource", "href", "src") if attributes.get(a)), None)
+        if raw is None and "property" in matched:
+            raw = attributes.get("content") or " ".join("".join(element.xpath(".//text()").getall()).split())
+        evidence = f"RDFa <{tag} {matched[0]}=\"{attributes.get(matched[0])}\"> {raw or ''}".strip()
+        if not raw:
+            notes.append(f"{evidence}: a licence relation without an object ignored")
+            continue
+        subjects = element.xpath("ancestor-or-self::*[@about][1]/@about").getall()
+        image_url = _resolve(base, subjects[0].strip(), notes) if subjects and subjects[0].strip() else None
+        if image_url is not None and image_url.split("#", 1)[0] == base.split("#", 1)[0]:
+            image_url = None  # about the page itself
+        ref = _ref(_resolve(base, raw.strip(), notes), SOURCE_RDFA, image_url, RELATION_LICENSE, evidence)
+        if ref is not None:
+            refs.append(ref)
+    return refs
+
+
+def _is_rdfa_license(term: str) -> bool:
+    lowered = term.strip().lower()
+    if lowered == "license" or lowered in _RDFA_LICENSE_IRIS:
+        return True
+    prefix, _, local = lowered.partition(":")
+    return local == "license" and prefix in _RDFA_LICENSE_PREFIXES
 
 
 def _json_ld_licenses(selector: Selector, base: str, notes: list[str]) -> list[LicenseRef]:

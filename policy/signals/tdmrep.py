@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from policy.robots import glob_matches
+from policy.pathmatch import UnmatchableURL, glob_matches, normalize_path, normalize_pattern
 
 WELL_KNOWN_PATH = "/.well-known/tdmrep.json"
 RESERVATION_FIELD = "tdm-reservation"
@@ -61,8 +61,12 @@ class TdmRule:
     raw: str  # the entry re-serialised, for the decision record
 
     def matches(self, path_and_query: str) -> bool:
-        # Robots-style glob (``*``, trailing ``$``), case-sensitive, no percent-normalisation.
-        return glob_matches(self.location, path_and_query)
+        """Robots-style glob (``*``, trailing ``$``), case-sensitive, after the spec's percent-decoding.
+
+        The spec: a percent-encoded unreserved character "MUST be unencoded prior
+        to comparison"; ``/path/foo-%24`` matches ``/path/foo-$`` (policy.pathmatch).
+        """
+        return glob_matches(normalize_pattern(self.location), normalize_path(path_and_query))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,7 @@ class TdmRepFile:
         """Parse the file; anything unusable yields a file that reserves everything, with a note."""
         if not isinstance(body, (bytes, bytearray, str)):
             return cls.cannot_read(f"body of type {type(body).__name__} is not a file")
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else bytes(body)
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
         if len(raw) > TDMREP_PARSE_LIMIT_BYTES:
             return cls.cannot_read(f"tdmrep.json is {len(raw)} bytes, over the {TDMREP_PARSE_LIMIT_BYTES}-byte limit")
         try:
@@ -118,7 +122,11 @@ class TdmRepFile:
         if self.unreadable is not None:
             return TdmValue(1, None, SOURCE_FILE, f"tdmrep.json cannot be read ({self.unreadable}): reservation assumed",
                             self.notes)
-        target = _path_and_query(path_and_query)
+        try:
+            target = _path_and_query(path_and_query)
+            normalize_path(target)
+        except UnmatchableURL as error:
+            return TdmValue(1, None, SOURCE_FILE, f"{error}: reservation assumed", self.notes)
         for rule in self.rules:
             if not rule.matches(target):
                 continue
@@ -289,8 +297,8 @@ def _path_and_query(target: str) -> str:
     text = _text(target)
     try:
         parts = urlsplit(text)
-    except ValueError:
-        return text
+    except ValueError as error:
+        raise UnmatchableURL(f"URL {text!r:.80} cannot be parsed") from error
     if parts.scheme or parts.netloc or "#" in text:
         path = parts.path or "/"
         return path + ("?" + parts.query if parts.query else "")

@@ -157,7 +157,7 @@ def _pillow_packet(data: bytes, notes: list[str]) -> bytes | None:
     if xmp is None or xmp == b"" or xmp == "":
         return None
     if isinstance(xmp, str):
-        return xmp.encode("utf-8", "surrogateescape")
+        return xmp.encode("utf-8", "surrogatepass")
     if isinstance(xmp, (bytes, bytearray)):
         return bytes(xmp)
     if isinstance(xmp, tuple) and all(isinstance(v, int) and 0 <= v < 256 for v in xmp):

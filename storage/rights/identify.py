@@ -12,6 +12,7 @@ templates), because an image showing the person among others is their data too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class Found:
     how: dict[str, list[str]] = field(default_factory=dict)  # sha256 -> ["face 0.35 (template)", "url", ...]
     unsearched: list[str] = field(default_factory=list)  # sha256 of stored images that could not be looked at
     searched: dict[str, int] = field(default_factory=dict)  # what was searched, as counts
+    seconds: dict[str, float] = field(default_factory=dict)  # how long each search took (templates, stored faces)
 
     @property
     def empty(self) -> bool:
@@ -72,14 +74,15 @@ class Found:
                 "decision_ids": sorted(self.decision_ids), "face_ids": sorted(self.face_ids),
                 "template_ids": sorted(self.template_ids), "urls": sorted(self.urls), "how": self.how,
                 "phashes": self.phashes, "optouts": self.optouts, "unsearched": self.unsearched,
-                "searched": self.searched}
+                "searched": self.searched, "seconds": self.seconds}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Found:
         return cls(sha256=set(data["sha256"]), image_ids=set(data["image_ids"]), decision_ids=set(data["decision_ids"]),
                    face_ids=set(data["face_ids"]), template_ids=set(data["template_ids"]), urls=set(data.get("urls", [])),
                    phashes=dict(data.get("phashes", {})), optouts=list(data.get("optouts", [])), how=dict(data["how"]),
-                   unsearched=list(data["unsearched"]), searched=dict(data["searched"]))
+                   unsearched=list(data["unsearched"]), searched=dict(data["searched"]),
+                   seconds=dict(data.get("seconds", {})))
 
     def counts(self) -> dict[str, int]:
         return {"images": len(self.sha256), "image_rows": len(self.image_ids), "decisions": len(self.decision_ids),
@@ -104,10 +107,15 @@ def find(database: Database, image_store: ImageStore, subject: Subject, fernet: 
 
 def _by_face(database: Database, image_store: ImageStore, probes: list[np.ndarray], fernet: Fernet, threshold: float,
              face_search: PersonSearch, found: Found, progress: Progress | None) -> None:
-    for template_hit in face_search.templates(probes, threshold):
+    started = time.perf_counter()
+    template_hits = face_search.templates(probes, threshold)
+    found.seconds["templates"] = round(time.perf_counter() - started, 3)
+    for template_hit in template_hits:
         found.note(template_hit.image_sha256, f"face distance {template_hit.distance:.2f} (persisted template)")
         found.template_ids.add(template_hit.template_id)
+    started = time.perf_counter()
     result = face_search.stored_faces(probes, threshold, progress)
+    found.seconds["stored_faces"] = round(time.perf_counter() - started, 3)
     for face_hit in result.hits:
         found.note(face_hit.image_sha256, f"face distance {face_hit.distance:.2f} (re-encoded from its box)")
     found.unsearched += result.unsearched

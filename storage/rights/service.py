@@ -61,6 +61,10 @@ MAX_ATTEMPTS = 3
 #: Rounds of identify-delete-verify before a deletion that keeps finding something is failed.
 VERIFY_ROUNDS = 2
 
+#: An access answer matches faces at face_recognition's own threshold, whatever FAIRCRAWL_MATCH_THRESHOLD says:
+#: a looser one (more protective for opt-outs and deletions) would hand the requester other people's photos.
+ACCESS_MATCH_THRESHOLD = 0.6
+
 
 @dataclass(slots=True)
 class RightsConfig:
@@ -206,7 +210,10 @@ class RightsService:
         if self.config.progress:
             self.config.progress(f"searching for the person ({len(subject.probes)} probe template(s), "
                                  f"{len(subject.urls)} URL(s), {len(subject.page_urls)} page URL(s))")
-        return find(self.database, self.config.image_store, subject, self.config.fernet, self.config.match_threshold,
+        threshold = self.config.match_threshold
+        if self._row(request_id).kind == RequestKind.ACCESS.value:
+            threshold = min(threshold, ACCESS_MATCH_THRESHOLD)
+        return find(self.database, self.config.image_store, subject, self.config.fernet, threshold,
                     self._search(), self.config.progress, self.config.suppression_url)
 
     def _checkpoint(self, request_id: str, status: RequestStatus, details: dict[str, Any],
@@ -431,6 +438,7 @@ class RightsService:
             "opt_outs": [{k: v for k, v in entry.items() if k != "label"} for entry in found.optouts],
             "statement": access.statement(held, request.jurisdiction),
             "unsearched": found.unsearched,
+            "search": {"searched": found.searched, "seconds": found.seconds},
             **({"limited": limited, "breaches": list(self.config.practice.breaches.get("access_lookback", ()))}
                if limited else {}),
         }

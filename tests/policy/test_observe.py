@@ -112,7 +112,8 @@ def failures(observation: Observation) -> dict[str, str]:
 def test_headers_that_break_every_header_reader_read_as_every_opt_out_on_an_image(headers: Any) -> None:
     observation = image_observation(IMAGE, headers, JPEG, TOKEN, site(), None, NOW)
 
-    assert set(failures(observation)) == {"x-robots", "tdmrep", "aipref"}
+    # the licence reader reads the Link header too (issue 11), so it fails protectively as well
+    assert set(failures(observation)) == {"x-robots", "tdmrep", "aipref", "licences"}
     assert {"noai", "noimageai", "noindex", "noimageindex", "none"} <= set(observation.signals["image.robots"])
     assert observation.signals["tdm.reservation"] == 1
     assert observation.signals["aipref.train_ai"] == "n"
@@ -124,7 +125,7 @@ def test_headers_that_break_every_header_reader_read_as_every_opt_out_on_an_imag
 def test_headers_that_break_the_page_readers_read_as_opt_outs_nofollow_and_no_jurisdiction(headers: Any) -> None:
     facts = page_facts(PAGE, headers, "<html lang='fr-FR'><head></head></html>", TOKEN, site(), NOW)
 
-    assert set(failures(facts.observation)) == {"x-robots", "tdmrep", "aipref", "language tags"}
+    assert set(failures(facts.observation)) == {"x-robots", "tdmrep", "aipref", "licences", "language tags"}
     assert facts.nofollow is True
     assert {"noai", "noimageai", "noimageindex"} <= set(facts.robots_directives)
     assert facts.tdm.reservation == 1

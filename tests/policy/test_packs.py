@@ -627,3 +627,22 @@ def test_load_policy_lists_a_capped_number_of_errors(tmp_path: Path) -> None:
 
     assert str(raised.value).count(": error: ") == MAX_ISSUES_SHOWN_PER_FILE
     assert "... and 250 more" in str(raised.value)
+
+
+@pytest.mark.parametrize("switch", [
+    "ignores_opt_outs: true", "follows_nofollow_links: true",
+    "rights_practice:\n  deletion: refused\n  breaches:\n    deletion: [GDPR Art. 17(1)]",
+])
+@pytest.mark.parametrize("testsites", ["", "requires_testsites: false\n"])
+def test_a_pack_that_switches_a_protection_off_must_be_restricted_to_the_test_sites(
+        tmp_path: Path, switch: str, testsites: str) -> None:
+    pack, pack_yaml = pack_folder(tmp_path, f"name: p\n{testsites}{switch}\n")
+
+    read = read_pack(pack)
+    error = only_error(read.issues)
+
+    assert error.path == str(pack_yaml) and "requires_testsites" in error.message
+    assert "test sites" in error.hint
+    assert read.requires_testsites is True and read.rights_practice is None and read.ignores_opt_outs is False
+    with pytest.raises(PolicyError):
+        load_policy(pack)

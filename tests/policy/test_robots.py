@@ -481,16 +481,17 @@ def test_unparseable_lines_are_counted_in_invalid_lines():
         "Disallow: /before-any-group\n"  # rule outside a group
         "User-agent: faircrawl\n"
         "this line has no colon\n"
-        "Disallow /missing-colon\n"
+        "Disallow /missing-colon\n"  # read leniently, as Google does
         "Crawl-delay: soon\n"  # invalid value
         "Disallow: /x\n"
         "Content-Usage: train-ai=n\n"  # a known other record: not invalid
         "Sitemap: https://example.com/s.xml\n"
     )
     r = robots(text)
-    assert r.invalid_lines == 4
+    assert r.invalid_lines == 3
+    assert r.lenient_lines == [4]
     assert r.check(HOST + "/x", TOKEN).allowed is False
-    assert r.check(HOST + "/missing-colon", TOKEN).allowed is True
+    assert r.check(HOST + "/missing-colon", TOKEN).allowed is False
 
 
 def test_valid_file_has_no_invalid_lines():
@@ -526,7 +527,10 @@ CRAWL_DELAY_CASES = [
     pytest.param("User-agent: *\nCrawl-delay: 3\n", 3.0, id="star-fallback-without-named-group"),
     pytest.param("User-agent: *\nCrawl-delay: 3\n\nUser-agent: faircrawl\nCrawl-delay: 7\n",
                  7.0, id="named-group-preferred-over-star"),
+    # RFC 9309 §2.2.4: Crawl-delay is an "other record", so it does not end the '*' group: one group for both.
     pytest.param("User-agent: *\nCrawl-delay: 3\n\nUser-agent: faircrawl\nDisallow: /x\n",
+                 3.0, id="crawl-delay-does-not-end-a-group"),
+    pytest.param("User-agent: *\nCrawl-delay: 3\nDisallow: /\n\nUser-agent: faircrawl\nDisallow: /x\n",
                  None, id="named-group-without-delay-does-not-inherit-star"),
     pytest.param("User-agent: otherbot\nCrawl-delay: 9\n", None, id="other-agent-only"),
     pytest.param("User-agent: faircrawl\nCrawl-delay: soon\n", None, id="non-numeric-ignored"),
@@ -867,3 +871,92 @@ def test_policy_names_only_modules_and_files_that_exist(source: Path) -> None:
     assert [m for m in modules if importlib.util.find_spec(m) is None] == []
     assert [f for f in files if not (PROJECT_DIR / f).exists()] == []
     assert [name for name in ("RobotsGate", "robots_fetch", "robots gate") if name in text] == []
+
+
+# ---------------------------------------------------------------------------
+# Issue 11: Google's leniency for a missing colon, other records never end a group,
+# unparseable URLs refused with a reason
+# ---------------------------------------------------------------------------
+
+LENIENT_CASES = [
+    # Google's parser: whitespace stands in for the colon when the line is exactly two words.
+    pytest.param("User-agent: *\ndisallow /\n", "/a", False, id="disallow-without-colon"),
+    pytest.param("user-agent FooBot\nDisallow: /\n", "/a", False, id="user-agent-without-colon"),
+    pytest.param("User-agent: *\nDisallow: /\nallow /ok\n", "/ok", True, id="allow-without-colon"),
+    pytest.param("User-agent: *\ndisallow / extra\n", "/a", True, id="three-words-stay-invalid"),
+    pytest.param("User-agent: *\nnoindex /\n", "/a", True, id="unknown-field-without-colon-stays-invalid"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), LENIENT_CASES)
+def test_missing_colon_is_read_as_google_reads_it(text, path, expected):
+    assert allowed(text, path, token="FooBot") is expected
+
+
+def test_lenient_parse_is_recorded_in_the_reason():
+    verdict = robots("User-agent: *\ndisallow /private\n").check(HOST + "/private/a", TOKEN)
+    assert verdict.allowed is False
+    assert verdict.lenient_lines == (2,)
+    assert "lenient parse" in verdict.explanation and "line(s) 2" in verdict.explanation
+    agent = robots("user-agent faircrawl\nDisallow: /x\n").check(HOST + "/x", TOKEN)
+    assert agent.allowed is False and agent.lenient_lines == (1,) and "lenient parse" in agent.explanation
+    strict = robots("User-agent: *\nDisallow: /private\n").check(HOST + "/private/a", TOKEN)
+    assert strict.lenient_lines == () and "lenient" not in strict.explanation
+
+
+@pytest.mark.parametrize("between", [
+    "Crawl-delay: 5", "Host: example.com", "Sitemap: https://example.com/s.xml", "Foo: bar", "garbage line here",
+    "Request-rate: 1/5", "\x00\x01binary",
+], ids=["crawl-delay", "host", "sitemap", "unknown-record", "unparseable", "request-rate", "binary"])
+def test_other_lines_between_user_agents_never_end_a_group(between):
+    # RFC 9309 §2.2.4: other records "MUST NOT interfere" with User-agent, Allow and Disallow.
+    text = f"User-agent: otherbot\n{between}\nUser-agent: faircrawl\nDisallow: /shared\n"
+    r = robots(text)
+    assert r.check(HOST + "/shared/a", "otherbot").allowed is False
+    assert r.check(HOST + "/shared/a", TOKEN).allowed is False
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[::1/a.jpg", "https://example.com/\ud800.jpg",
+                                 "https://example.com/a?\udfff"])
+@pytest.mark.parametrize("text", ["User-agent: *\nAllow: /\n", ""], ids=["allow-all", "empty"])
+def test_unparseable_url_is_refused_with_a_reason_never_raises(url, text):
+    verdict = robots(text).check(url, TOKEN)
+    assert verdict.allowed is False
+    assert "cannot be parsed" in verdict.explanation
+
+
+def test_unparseable_url_refused_even_when_robots_is_unavailable():
+    verdict = RobotsTxt.unavailable("HTTP 404").check("http://[::1", TOKEN)
+    assert verdict.allowed is False and "refused" in verdict.explanation
+
+
+# ---------------------------------------------------------------------------
+# Issue 11: a token per purpose (faircrawl-faces), as Google-Extended is for AI use (reference §9.3)
+# ---------------------------------------------------------------------------
+
+from policy.robots import DEFAULT_FACES_TOKEN, purpose_verdict  # noqa: E402
+
+FACES_CASES = [
+    pytest.param("User-agent: *\nAllow: /\n\nUser-agent: faircrawl-faces\nDisallow: /people/\n", "/people/a.jpg", False,
+                 id="faces-token-disallows-path"),
+    pytest.param("User-agent: *\nAllow: /\n\nUser-agent: faircrawl-faces\nDisallow: /people/\n", "/land/a.jpg", True,
+                 id="faces-token-other-path"),
+    pytest.param("User-agent: *\nDisallow: /people/\n", "/people/a.jpg", False, id="star-group-applies-to-faces-token"),
+    pytest.param("User-agent: faircrawl\nAllow: /\n", "/people/a.jpg", True, id="crawl-group-is-not-the-faces-group"),
+    pytest.param("User-agent: faircrawl\nDisallow: /\n\nUser-agent: faircrawl-faces\nAllow: /\n", "/a.jpg", False,
+                 id="no-crawl-means-no-faces"),
+    pytest.param("User-agent: FAIRCRAWL-FACES\nDisallow: /\n", "/a.jpg", False, id="case-insensitive"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), FACES_CASES)
+def test_faces_purpose_token(text, path, expected):
+    verdict = purpose_verdict(robots(text), HOST + path, TOKEN, DEFAULT_FACES_TOKEN)
+    assert verdict.allowed is expected, verdict.explanation
+
+
+def test_faces_refusal_names_the_rule_and_the_token():
+    verdict = purpose_verdict(robots("User-agent: faircrawl-faces\nDisallow: /people/\n"), HOST + "/people/a.jpg", TOKEN,
+                              DEFAULT_FACES_TOKEN)
+    assert "Disallow: /people/" in verdict.explanation and "'faircrawl-faces'" in verdict.explanation
+    assert "no face processing" in verdict.explanation

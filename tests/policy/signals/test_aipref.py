@@ -298,3 +298,58 @@ def test_content_signal_evidence_cites_line():
 
 def test_content_signal_does_not_end_group():
     assert RobotsTxt.parse(CLOUDFLARE_ROBOTS).check(HOST + "/private/x", TOKEN).allowed is False
+
+
+# -- issue 11: attach-05 §3.2 paths, legacy labels, Content-Signal as a response header ----------
+
+NO_PATH_CASES = [
+    # attach-05 §3.2: "a rule value that starts with any other character indicates that the path is absent",
+    # and then "the entire rule value is the statement of preference".
+    pytest.param("User-agent: *\nContent-Usage: *.jpg train-ai=y\n", "/a.jpg", U, id="star-glob-is-no-path-no-allowance"),
+    pytest.param("User-agent: *\nContent-Usage: train-ai=n\nContent-Usage: *.jpg train-ai=y\n", "/a.jpg", N,
+                 id="star-glob-never-overrides-a-refusal"),
+    pytest.param("User-agent: *\nContent-Usage: images/ train-ai=y\n", "/images/a.jpg", U, id="relative-path-no-rule"),
+    pytest.param("User-agent: *\nContent-Usage: train-ai=n\n", "/any/a.jpg", N, id="absent-path-applies-everywhere"),
+    pytest.param("User-agent: *\nContent-Usage: /img/\ttrain-ai=n\n", "/img/a.jpg", N, id="htab-separates-path"),
+    pytest.param("User-agent: *\nContent-Usage:   /img/ train-ai=n\n", "/img/a.jpg", N, id="leading-space-then-path"),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "expected"), NO_PATH_CASES)
+def test_value_not_starting_with_slash_has_no_path(text, path, expected):
+    prefs, _ = RobotsUsage.from_robots(text.encode(), TOKEN).for_url(HOST + path)
+    assert prefs.train_ai is expected
+
+
+def test_no_path_rule_is_recorded():
+    usage = RobotsUsage.from_robots(b"User-agent: *\nContent-Usage: *.jpg train-ai=y\n", TOKEN)
+    assert any("no path" in note and "no rule for any path" in note for note in usage.notes), usage.notes
+
+
+LEGACY_CASES = ["train-genai=n", "ai=n", "genai=n", "tdm=n", "bots=n", "all=n", "ai-use=n", "ai-output=n", "inference=n"]
+
+
+@pytest.mark.parametrize("value", LEGACY_CASES)
+def test_legacy_labels_are_ignored_but_recorded(value):
+    # vocab-07: unknown labels MUST be ignored; the decision still says what the site meant (reference §9.2).
+    prefs = parse_content_usage(value)
+    assert prefs.train_ai is U and prefs.all_values == ()
+    assert prefs.legacy_labels and prefs.legacy_labels[0].startswith(value)
+    assert any(n.startswith("legacy label seen") for n in prefs.notes)
+
+
+def test_legacy_label_beside_current_label_and_through_robots():
+    prefs = parse_content_usage("train-genai=n, train-ai=y")
+    assert prefs.train_ai is Y and len(prefs.legacy_labels) == 1
+    usage = RobotsUsage.from_robots(b"User-agent: *\nContent-Usage: /a/ train-genai=n\n", TOKEN)
+    found, _ = usage.for_url(HOST + "/a/x.jpg")
+    assert found.train_ai is U and "robots.txt line 2" in found.legacy_labels[0]
+
+
+def test_content_signal_header_lines_are_read():
+    from policy.signals.aipref import signals_from_headers
+
+    signal = signals_from_headers(["search=yes", "ai-train=no"])
+    assert signal.ai_train is N and signal.search is Y and signal.source == "Content-Signal header"
+    assert signals_from_headers([]).ai_train is U
+    assert signals_from_headers([b"ai-train=maybe"]).ai_train is U

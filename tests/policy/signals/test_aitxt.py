@@ -110,3 +110,21 @@ def test_unsplittable_url_is_refused_with_reason():
     allowed, why = AiTxt.parse(SPAWNING_OUTPUT).training_allowed("http://[::1", TOKEN)
     assert allowed is False
     assert "cannot be matched" in why
+
+
+# -- issue 11: the WordPress plugin's "User-agent: */" ------------------------------------------
+
+PLUGIN_OUTPUT = b"# Spawning AI\n/\nUser-agent: */\nDisallow: *.jpg\nDisallow: *.png\nAllow: *.txt\nAllow: /\n"
+
+
+@pytest.mark.parametrize(("path", "expected"), [("/a.jpg", False), ("/b/c.PNG", False), ("/notes.txt", True), ("/page", True)])
+def test_star_prefixed_agent_is_read_as_star(path, expected):
+    ai = AiTxt.parse(PLUGIN_OUTPUT)
+    allowed, why = ai.training_allowed("https://example.com" + path, "faircrawl")
+    assert allowed is expected
+    assert "repaired to '*'" in why
+
+
+def test_repair_is_recorded_in_notes_and_exact_star_is_not_repaired():
+    assert any("'*/' repaired to '*'" in n for n in AiTxt.parse(PLUGIN_OUTPUT).notes)
+    assert not any("repaired" in n for n in AiTxt.parse(b"User-agent: *\nDisallow: /\n").notes)

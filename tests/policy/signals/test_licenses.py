@@ -117,9 +117,12 @@ REL_CASES = [
     pytest.param(html(f'<a rel="nofollow  license\texternal" href="{BY_ND}">CC</a>'),
                  [("cc-by-nd-4.0", "rel-license", None)], id="rel-space-separated-list"),
     pytest.param(html(f'<a rel="licensed" href="{BY_ND}">CC</a>'), [], id="rel-substring-does-not-count"),
-    pytest.param(html(f'<a rel="cc:license" href="{BY_ND}">CC</a>'), [], id="rel-prefixed-token-does-not-count"),
+    # RDFa 1.1 (issue 11): a CURIE in rel, or rel on any element with href, is a licence statement.
+    pytest.param(html(f'<a rel="cc:license" href="{BY_ND}">CC</a>'), [("cc-by-nd-4.0", "rdfa", None)],
+                 id="rel-prefixed-token-is-rdfa"),
     pytest.param(html(f'<a href="{BY_ND}">CC BY-ND</a>'), [], id="plain-link-to-licence-is-not-a-statement"),
-    pytest.param(html(f'<span rel="license" href="{BY_ND}">x</span>'), [], id="rel-on-span-ignored"),
+    pytest.param(html(f'<span rel="license" href="{BY_ND}">x</span>'), [("cc-by-nd-4.0", "rdfa", None)],
+                 id="rel-on-span-is-rdfa"),
     pytest.param(html('<a rel="license" href="/terms">terms</a>'),
                  [("unknown", "rel-license", None)], id="non-cc-licence-is-unknown-kind"),
     pytest.param(html('<a rel="license" href="">x</a><a rel="license">y</a>'), [], id="missing-href-ignored"),
@@ -304,3 +307,95 @@ def test_xmp_licenses():
         LicenseRef(url="https://example.com/buy", kind="unknown", source="xmp", image_url="https://example.com/a.jpg",
                    relation="acquire-license-page", evidence="plus:LicensorURL https://example.com/buy"),
     ]
+
+
+# -- issue 11: CC IGO and ported URLs, RDFa, the HTTP Link header --------------------------------
+
+from policy.signals.licenses import header_licenses  # noqa: E402
+from policy.signals.linkheader import MAX_LINK_HEADER_CHARS, parse_links  # noqa: E402
+
+IGO_AND_PORTED = [
+    pytest.param("https://creativecommons.org/licenses/by/3.0/igo/", "cc-by-3.0", "igo", id="by-3.0-igo"),
+    pytest.param("https://creativecommons.org/licenses/by-nc-nd/3.0/igo/legalcode", "cc-by-nc-nd-3.0", "igo",
+                 id="by-nc-nd-3.0-igo-legalcode"),
+    pytest.param("http://creativecommons.org/licenses/by-sa/3.0/igo/deed.fr", "cc-by-sa-3.0", "igo", id="igo-deed-fr"),
+    pytest.param("https://creativecommons.org/licenses/by/3.0/de/", "cc-by-3.0", "de", id="ported-3.0-de"),
+    pytest.param("https://creativecommons.org/licenses/by-nc-sa/2.5/scotland/", "cc-by-nc-sa-2.5", "scotland",
+                 id="ported-2.5-scotland"),
+    pytest.param("https://creativecommons.org/licenses/by-nc/2.1/jp/", "cc-by-nc-2.1", "jp", id="ported-2.1-jp"),
+    pytest.param("https://creativecommons.org/licenses/by/2.1/es/deed.es", "cc-by-2.1", "es", id="ported-2.1-es"),
+    pytest.param("https://creativecommons.org/licenses/by-sa/2.0/uk/", "cc-by-sa-2.0", "uk", id="ported-2.0-uk"),
+]
+
+
+@pytest.mark.parametrize(("url", "kind", "jurisdiction"), IGO_AND_PORTED)
+def test_igo_and_ported_licences_are_classified(url, kind, jurisdiction):
+    ref = classify_license_url(url)
+    assert ref is not None and ref.kind == kind and ref.jurisdiction == jurisdiction
+
+
+RDFA_PAGES = [
+    pytest.param('<a property="license" href="https://creativecommons.org/licenses/by-nd/4.0/">BY-ND</a>',
+                 "cc-by-nd-4.0", None, id="property-license-href"),
+    pytest.param('<span property="cc:license" resource="https://creativecommons.org/licenses/by/4.0/"></span>',
+                 "cc-by-4.0", None, id="cc-curie-resource"),
+    pytest.param('<meta property="dcterms:license" content="https://creativecommons.org/publicdomain/zero/1.0/">',
+                 "cc0", None, id="dcterms-content"),
+    pytest.param('<div about="/img/a.jpg"><span rel="license" resource="https://creativecommons.org/licenses/by-nc/4.0/">'
+                 "</span></div>", "cc-by-nc-4.0", "https://example.com/img/a.jpg", id="rel-in-rdfa-about-image"),
+    pytest.param('<span property="http://creativecommons.org/ns#license" '
+                 'resource="https://creativecommons.org/licenses/by-sa/4.0/"></span>', "cc-by-sa-4.0", None, id="full-iri"),
+    pytest.param('<span property="schema:license">https://creativecommons.org/licenses/by/4.0/</span>',
+                 "cc-by-4.0", None, id="property-text-content"),
+]
+
+
+@pytest.mark.parametrize(("markup", "kind", "image_url"), RDFA_PAGES)
+def test_rdfa_licences_are_read(markup, kind, image_url):
+    found = scan_page_licenses(f"<html><body>{markup}</body></html>", "https://example.com/page").licenses
+    rdfa = [r for r in found if r.source == "rdfa"]
+    assert [r.kind for r in rdfa] == [kind] and rdfa[0].image_url == image_url
+
+
+def test_plain_html_rel_license_is_not_counted_twice():
+    html = '<a rel="license" href="https://creativecommons.org/licenses/by/4.0/">x</a>'
+    found = scan_page_licenses(html, "https://example.com/").licenses
+    assert [r.source for r in found] == ["rel-license"]
+
+
+def test_rdfa_property_without_object_is_noted():
+    result = scan_page_licenses('<span property="license"></span>', "https://example.com/")
+    assert result.licenses == () and any("without an object" in n for n in result.notes)
+
+
+LINK_HEADERS = [
+    pytest.param(['<https://creativecommons.org/licenses/by/4.0/>; rel="license"'], ["cc-by-4.0"], id="quoted-rel"),
+    pytest.param(["<https://creativecommons.org/licenses/by-nd/4.0/>; rel=license"], ["cc-by-nd-4.0"], id="token-rel"),
+    pytest.param(['<https://example.com/a>; rel="next", <https://creativecommons.org/licenses/by/3.0/igo/>; '
+                  'rel="copyright LICENSE"'], ["cc-by-3.0"], id="second-link-rel-list-case"),
+    pytest.param(['<https://example.com/licence.xml>; rel="license"; type="application/rsl+xml"'], ["unknown"],
+                 id="rsl-kept-as-unknown-licence"),
+    pytest.param(['<https://x.example/a,b>; rel="license"; title="a, b; c"'], ["unknown"], id="commas-inside"),
+    pytest.param(["</licence>; rel=license"], ["unknown"], id="relative-target"),
+    pytest.param(['<https://creativecommons.org/licenses/by/4.0/>; rel="alternate"'], [], id="other-rel"),
+    pytest.param(["garbage", "", "<unterminated; rel=license"], [], id="malformed"),
+]
+
+
+@pytest.mark.parametrize(("values", "kinds"), LINK_HEADERS)
+def test_link_header_licences(values, kinds):
+    found = header_licenses(values, "https://example.com/img/a.jpg", "https://example.com/img/a.jpg")
+    assert [r.kind for r in found.licenses] == kinds
+    assert all(r.source == "link-header" and r.image_url == "https://example.com/img/a.jpg" for r in found.licenses)
+
+
+def test_link_header_relative_target_resolves_against_the_response():
+    links, _ = parse_links(["</licence>; rel=license"], "https://example.com/img/a.jpg")
+    assert links[0].target == "https://example.com/licence"
+
+
+@pytest.mark.parametrize("value", [b"\xff\xfe<\x00>; rel=license", "<" * 100_000, "," * 100_000,
+                                   '<a>; rel="' + "x" * (MAX_LINK_HEADER_CHARS + 10), 12345])
+def test_hostile_link_headers_never_raise(value):
+    found = header_licenses([value], "https://example.com/")
+    assert isinstance(found.licenses, tuple)
