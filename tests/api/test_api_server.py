@@ -365,6 +365,8 @@ def test_a_deletion_through_the_api_removes_him_everywhere_and_the_logs_hold_not
     stores = {t["store"]: t for t in status["tasks"]}
     assert stores["images"]["removed"] == len(OBAMA) and set(stores["image_files"]["items"]) == obama_sha
     assert stores["access_answers"]["items"] == [before["id"]]
+    assert stores["caches"]["status"] == "completed" and stores["caches"]["removed"] >= 2, \
+        "the server's in-memory template index (loaded by the access request) dropped his templates"
     assert query(world, f"select count(*) from images where sha256 in ({marks})", *sorted(obama_sha)) == [(0,)]
     assert not {p.stem for p in (world / "images").rglob("*.*")} & obama_sha, "no file of his remains"
     assert query(world, "select count(*) from rights_probes") == [(0,)]
