@@ -30,6 +30,18 @@ if [ "$(cat .venv/.faircrawl-installed 2>/dev/null || true)" != "$fingerprint" ]
 fi
 .venv/bin/faircrawl testsites fetch-photos >/dev/null
 
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+        echo "[setup] installing chromium with apt-get (for the browser tests of the web page)"
+        { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+            || echo "[setup] warning: apt-get could not install chromium: the browser tests will skip (CI fails them)" >&2
+    else
+        echo "[setup] note: /usr/bin/chromium is missing and this is not root: the browser tests will skip" \
+             "(CI fails them); install it with: sudo apt-get install chromium" >&2
+    fi
+fi
+
 case "$job" in
     demo)  exec .venv/bin/faircrawl demo "$@" ;;
     test)  echo "[test] mypy (strict on policy/, storage/, faces/)"

@@ -851,17 +851,21 @@ def audit_verify(db: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
-# -- places for what comes next ---------------------------------------------------------
+# -- serve ---------------------------------------------------------------------------------
 
 
-def _not_yet(name: str, what: str) -> None:
-    @main.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-                  help=f"{what} (not built yet).", add_help_option=False)
-    def placeholder() -> None:
-        raise UsageError(f"`faircrawl {name}` ({what.lower()}) is not built yet; see the issue tracker")
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (FAIRCRAWL_API_HOST). Default: 127.0.0.1")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port (FAIRCRAWL_API_PORT; 0 picks a free one). Default: 8700")
+@click.option("--db", metavar="URL", default=None, help="Database URL (FAIRCRAWL_DB).")
+@click.option("--store", metavar="DIR", default=None, help="Image store (FAIRCRAWL_STORE).")
+def serve(host: str | None, port: int | None, db: str | None, store: str | None) -> None:
+    """Serve the HTTP API for rights requests and opt-outs, and the privacy tester's page, until Ctrl-C."""
+    from crawler.api.server import serve as run_server
 
-
-_not_yet("serve", "Serve the HTTP API for rights requests and opt-outs")
+    run_server(crawl_settings(FAIRCRAWL_API_HOST=host, FAIRCRAWL_API_PORT=port, FAIRCRAWL_DB=db, FAIRCRAWL_STORE=store),
+               _notify, click.echo)
 
 
 if __name__ == "__main__":

@@ -261,3 +261,20 @@ class RightsReceipt(Base):
     signature: Mapped[str] = mapped_column(String(128))  # base64url of the 64-byte Ed25519 signature
     key_id: Mapped[str] = mapped_column(String(64))  # sha256 of the public key
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccessToken(Base):
+    """The digest of a bearer token that lets one person see one rights request or withdraw one opt-out.
+
+    The token itself is shown once, when the request or opt-out is filed through the HTTP API, and never stored:
+    only its SHA-256 (a 256-bit random token needs no slow hash), so a copy of the database opens nothing.
+    """
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (Index("ix_access_tokens_subject", "subject_kind", "subject_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))  # request | optout
+    subject_id: Mapped[str] = mapped_column(String(32))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

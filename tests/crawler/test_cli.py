@@ -68,9 +68,8 @@ def test_report_of_an_unknown_run_points_to_the_list(tmp_path: Path) -> None:
     _assert_user_error(run_faircrawl("report", "nope", "--db", f"sqlite:///{tmp_path}/f.db"), "--list")
 
 
-@pytest.mark.parametrize("command", ["serve"])
-def test_commands_still_to_come_say_so(command: str) -> None:
-    _assert_user_error(run_faircrawl(command, "x"), "not built yet")
+def test_serve_with_a_port_out_of_range_is_a_user_error() -> None:
+    _assert_user_error(run_faircrawl("serve", "--port", "70000"), "--port")  # tests/api/ runs the server itself
 
 
 def test_env_variables_configure_the_crawl(tmp_path: Path) -> None:
