@@ -39,7 +39,8 @@ color:#1b1b1b;line-height:1.45}h1{font-size:1.7rem}h2{margin-top:2.2rem;border-b
 table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}th,td{border:1px solid #ccc;padding:.25rem .5rem;
 text-align:left;vertical-align:top}th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .lawful{color:#1a5e20}.unlawful{color:#8b1a1a}.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(30rem,1fr));
-gap:1rem}figure{margin:0;min-width:0}figure svg{display:block;width:100%;height:auto}figcaption{font-size:.9rem;color:#444}code{background:#f4f4f4;padding:0 .2rem}
+gap:1rem}figure{margin:0;min-width:0}figure svg{display:block;width:100%;height:auto}
+figcaption{font-size:.9rem;color:#444}code{background:#f4f4f4;padding:0 .2rem}
 .url{word-break:break-all;font-size:.85rem}.ok{color:#1a5e20;font-weight:600}.bad{color:#8b1a1a;font-weight:600}
 """
 
