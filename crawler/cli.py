@@ -790,12 +790,12 @@ def rights_list(overdue: bool, db: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the signed receipt as JSON.")
 def rights_receipt(request_id: str | None, public_key: bool, db: str | None, as_json: bool) -> None:
     """The signed receipt of a completed request (or, with --public-key, the key that checks it)."""
-    from storage.rights.receipts import load_signing_key, public_key_file
+    from storage.rights.receipts import public_key_file
 
-    settings = crawl_settings(FAIRCRAWL_DB=db)
     if public_key:
-        key_file = Path(setting(settings, "FAIRCRAWL_SIGNING_KEY_FILE"))
-        load_signing_key(key_file)
+        service = _service(db, None)
+        service.signing_key()
+        key_file = service.config.signing_key_file
         click.echo(public_key_file(key_file).read_text(encoding="ascii"), nl=False)
         return
     if not request_id:

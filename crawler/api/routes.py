@@ -213,10 +213,11 @@ def request_image(request: Request, request_id: str, sha256: str,
 @router.get("/receipts/public-key", response_model=PublicKeyOut, tags=["receipts"],
             summary="The Ed25519 public key that checks every receipt")
 def public_key(request: Request) -> PublicKeyOut:
-    from storage.rights.receipts import key_id, load_signing_key, public_key_file
+    from storage.rights.receipts import key_id, public_key_file
 
-    key_file = _api(request).service.config.signing_key_file
-    key = load_signing_key(key_file)
+    service = _api(request).service
+    key_file = service.config.signing_key_file
+    key = service.signing_key()
     return PublicKeyOut(algorithm="Ed25519", public_key=public_key_file(key_file).read_text(encoding="ascii"),
                         key_id=key_id(key.public_key()))
 

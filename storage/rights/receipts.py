@@ -35,9 +35,14 @@ def public_key_file(private_key_file: Path) -> Path:
     return private_key_file.with_suffix(".pub")
 
 
-def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The signing key at ``path``, made (0600, with its public key beside it) when there is none yet."""
+def load_signing_key(path: Path, receipts_signed: int = 0) -> Ed25519PrivateKey:
+    """The signing key at ``path``, made (0600, with its public key beside it) when there is none yet, unless
+    receipts were signed already: a new key would make every one of them fail its check."""
     if not path.exists():
+        if receipts_signed:
+            raise KeyFileError(f"signing key {path} is missing but {receipts_signed} receipt(s) were signed with it; "
+                               "restore it from your backup (a new key would make every earlier receipt fail its "
+                               "check), or point FAIRCRAWL_SIGNING_KEY_FILE at it")
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

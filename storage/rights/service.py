@@ -120,6 +120,7 @@ class RightsService:
                              "(US-CA), EU or UNKNOWN")
         if optout and kind is not RequestKind.DELETION:
             raise UsageError("--optout goes with a deletion request (\"delete me and never collect me again\")")
+        self.signing_key()  # a request that could not get its receipt signed is not taken
         templates = probe_templates(list(photos))  # exactly one face per photo, or a ProbeError naming it
         now = datetime.now(UTC)
         deadline = deadline_for(code)
@@ -453,7 +454,7 @@ class RightsService:
     def _receipt_body(self, request_id: str) -> dict[str, Any]:
         outcome = self.outcome(request_id)
         row = outcome.row
-        key = receipts.load_signing_key(self.config.signing_key_file)
+        key = self.signing_key()
         body: dict[str, Any] = {
             "request": {"id": row["id"], "kind": row["kind"], "status": RequestStatus.COMPLETED.value,
                         "jurisdiction": row["jurisdiction"], "due": row["due"], "created_at": row["created_at"],
@@ -474,8 +475,14 @@ class RightsService:
                               "sha256": sorted({i["sha256"] for i in answered.get("images", [])})}
         return body
 
+    def signing_key(self) -> Any:
+        """The receipts' Ed25519 key; never silently replaced once a receipt was signed with it."""
+        with self.database.session() as session:
+            signed = session.scalar(select(func.count()).select_from(RightsReceipt)) or 0
+        return receipts.load_signing_key(self.config.signing_key_file, signed)
+
     def _sign(self, request_id: str, body: dict[str, Any]) -> None:
-        key = receipts.load_signing_key(self.config.signing_key_file)
+        key = self.signing_key()
         signature = receipts.sign(body, key)
         with self.database.session() as session, session.begin():
             session.merge(RightsReceipt(request_id=request_id, body=body, text=receipts.receipt_text(body, signature),

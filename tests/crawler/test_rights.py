@@ -221,6 +221,12 @@ def test_the_receipt_is_signed_and_a_changed_byte_fails_the_check(world: Path) -
     text = rights(world, "rights", "receipt", deleted["id"]).stdout
     assert "verification: passed" in text and "signature check with faircrawl's public key: valid" in text
 
+    (world / "var" / "rights-signing.key").unlink()  # lost: a new key would make this receipt fail its check
+    for args in (("rights", "receipt", "--public-key"), ("rights", "delete", "--url", "http://open.example.com/x.jpg")):
+        refused = rights(world, *args)
+        assert refused.returncode == 2 and "restore it from your backup" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and not (world / "var" / "rights-signing.key").exists()
+
 
 def test_after_a_deletion_with_optout_a_recrawl_does_not_collect_him_again(world: Path) -> None:
     assert rights_json(world, "rights", "delete", "--photo", "probe.jpg", "--optout")["status"] == "completed"
