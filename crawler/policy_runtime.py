@@ -64,6 +64,7 @@ class CrawlPolicy:
         self.engine = self.loaded.engine
         self.rules = {rule.id: rule for rule in self.loaded.pack.rules}
         self.token: str = setting(settings, "FAIRCRAWL_PRODUCT_TOKEN")
+        self.faces_token: str = setting(settings, "FAIRCRAWL_FACES_TOKEN")
         self.site_files = SiteFilesCache(crawler)
         # `policy explain --jurisdiction CODE` decides as if every site were there (dry runs only).
         given = settings.get("FAIRCRAWL_EXPLAIN_JURISDICTION") if settings.getbool("FAIRCRAWL_DRY_RUN") else ""

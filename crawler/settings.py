@@ -105,6 +105,9 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "
 faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_ALLOW_PRIVATE_HOSTS", bool, False,
             "Lift the refusal of loopback, private and link-local hosts (--allow-private-hosts)."),
+    Setting("FAIRCRAWL_BOT_INFO_URL", str, "http://faircrawl.example/bot",
+            "The page the User-Agent links to (docs/bot.md, published by the operator): the tokens and how to verify us.",
+            pattern=r"https?://[!-~]+", why="an http(s) URL without spaces"),
     Setting("FAIRCRAWL_DB", str, "sqlite:///var/faircrawl.db",
             "SQLAlchemy URL of the crawl database; PostgreSQL as postgresql+psycopg://user@host/db.",
             pattern=r"\S+", why="a SQLAlchemy URL"),
@@ -113,6 +116,9 @@ faircrawl_settings: tuple[Setting, ...] = (
             minimum=320, maximum=4096, why="smaller images hide faces from the detector, larger ones exhaust memory"),
     Setting("FAIRCRAWL_FACE_MODEL", str, "hog", "Face detector: hog, or cnn (about 60x slower).",
             choices=("hog", "cnn")),
+    Setting("FAIRCRAWL_FACES_TOKEN", str, "faircrawl-faces",
+            "The robots.txt product token for face processing: where it is disallowed, no face detection or template runs.",
+            pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),
     Setting("FAIRCRAWL_FACE_WORKERS", int, 0, "Face-detection worker processes; 0 means one per core.",
             minimum=0, maximum=64),
     Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",
@@ -235,6 +241,8 @@ DOWNLOAD_MAXSIZE = 16 * _MIB
 DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,  # crawler.identity names both tokens
+    "crawler.identity.BotIdentity": 30,
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
@@ -257,4 +265,4 @@ RETRY_TIMES = 1
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 URLLENGTH_LIMIT = 2083  # longer URLs get a decision (url.too_long) from the spider instead of a silent drop
-USER_AGENT = "faircrawl/0.1 (+consent-aware image crawler; honours robots.txt)"
+USER_AGENT = "faircrawl/0.1 (+http://faircrawl.example/bot; robots.txt tokens: faircrawl, faircrawl-faces)"  # crawler.identity

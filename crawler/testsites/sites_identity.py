@@ -1,0 +1,34 @@
+"""Sites about who faircrawl is: the faces token in robots.txt, and a site that admits only verified crawlers.
+
+``faces-token.example.com`` allows crawling everywhere but forbids face
+processing under ``/people/`` to ``faircrawl-faces``: there no face is looked
+at, and since its jurisdiction is unknown (the strictest rules need a face
+check) those images are refused, face or not. The unlawful pack processes them
+anyway and records the breach.
+"""
+
+from __future__ import annotations
+
+from crawler.testsites.model import TestSite, landscape, photo, text
+
+FACES_ROBOTS = "User-agent: faircrawl-faces\nDisallow: /people/\n\nUser-agent: *\nAllow: /\n"
+
+
+def _faces_token_site() -> TestSite:
+    site = TestSite("faces-token.example.com", "UNKNOWN", "robots.txt forbids face processing (faircrawl-faces) "
+                    "under /people/", "'faircrawl-faces': Disallow /people/; '*': Allow /", jurisdiction_source="unknown")
+    site.serve("/robots.txt", text(FACES_ROBOTS))
+    ignored = ("stored", "faces.token_ignored")
+    site.page("/", "Faces token", images=["/people/portrait.jpg", "/people/view.jpg", "/img/portrait.jpg",
+                                          "/img/view.jpg"])
+    site.image("/people/portrait.jpg", photo("obama2.jpg"), outcome="refused", reason="faces.token_disallowed",
+               faces=1, unlawful=ignored)
+    site.image("/people/view.jpg", landscape(800), outcome="refused", reason="faces.token_disallowed", unlawful=ignored)
+    site.image("/img/portrait.jpg", photo("biden.jpg"), outcome="refused", reason="fallback-face-images-need-consent",
+               faces=1)
+    site.image("/img/view.jpg", landscape(801), reason="faces.none")
+    return site
+
+
+def identity_sites() -> list[TestSite]:
+    return [_faces_token_site()]

@@ -1,0 +1,76 @@
+"""Real crawls of the faces-token, RSL, tdm-policy and verified-crawler test sites under both packs (issue 11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.identity import user_agent
+from crawler.settings import setting
+from crawler.testsites import build_catalog
+from tests.conftest import CrawlResult, crawl
+
+SITES = ["http://faces-token.example.com/"]
+PACKS = ("lawful", "unlawful-demo")
+
+
+@pytest.fixture(scope="module")
+def crawls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CrawlResult]:
+    results = {}
+    for pack in PACKS:
+        workdir = tmp_path_factory.mktemp(f"identity-{pack}")
+        results[pack] = crawl(workdir, f"sqlite:///{workdir}/f.db", "--testsites", "--policy", pack, *SITES)
+    return results
+
+
+def _expected(pack: str) -> list[tuple[str, str, tuple[str, str]]]:
+    hosts = {url.split("/")[2] for url in SITES}
+    return [(e.url, e.kind, e.for_pack(pack)) for e in build_catalog().expected()  # type: ignore[misc]
+            if e.url.split("/")[2] in hosts and e.for_pack(pack)]
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_every_expectation_of_the_new_sites_holds(crawls: dict[str, CrawlResult], pack: str) -> None:
+    for url, kind, (outcome, reason) in _expected(pack):
+        decision = crawls[pack].decision(url, kind)
+        assert decision["outcome"] == outcome, (url, decision["reasons"])
+        assert reason in [r["code"] for r in decision["reasons"]], (url, decision["reasons"])
+
+
+def test_faces_token_refusal_cites_its_line_and_runs_no_detection(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://faces-token.example.com/people/view.jpg", "image")
+    token = next(r for r in decision["reasons"] if r["code"] == "faces.token_disallowed")
+    assert token["evidence"]["rule"] == "Disallow: /people/" and token["evidence"]["line"] == 2
+    assert token["evidence"]["token"] == "faircrawl-faces"
+    codes = {r["code"] for r in decision["reasons"]}
+    assert not codes & {"faces.detected", "faces.none", "faces.known_image"}  # nothing was searched
+    assert decision["signals"]["robots.faces_allowed"] is False and decision["signals"]["image.faces"] == 1
+
+
+def test_faces_token_allowed_elsewhere_on_the_site(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://faces-token.example.com/img/view.jpg", "image")
+    assert decision["signals"]["robots.faces_allowed"] is True and decision["outcome"] == "stored"
+
+
+def test_unlawful_pack_processes_faces_anyway_and_records_the_breach(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["unlawful-demo"].decision("http://faces-token.example.com/people/portrait.jpg", "image")
+    assert "RFC 9309 §2.2.1 (faircrawl-faces disallow ignored)" in decision["breaches"]
+    assert "faces.detected" in [r["code"] for r in decision["reasons"]]
+
+
+def test_user_agent_links_to_the_bot_page_and_names_both_tokens() -> None:
+    settings = {"FAIRCRAWL_PRODUCT_TOKEN": "faircrawl", "FAIRCRAWL_FACES_TOKEN": "faircrawl-faces",
+                "FAIRCRAWL_BOT_INFO_URL": "https://crawler.example.org/bot"}
+    assert user_agent(settings) == ("faircrawl/0.1 (+https://crawler.example.org/bot; "
+                                    "robots.txt tokens: faircrawl, faircrawl-faces)")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "bot.md").read_text()
+    assert "faircrawl-faces" in page and "http-message-signatures-directory" in page
+
+
+def test_faces_token_setting_is_checked() -> None:
+    from policy.errors import ConfigError
+
+    assert setting({"FAIRCRAWL_FACES_TOKEN": None}, "FAIRCRAWL_FACES_TOKEN") == "faircrawl-faces"
+    with pytest.raises(ConfigError):
+        setting({"FAIRCRAWL_FACES_TOKEN": "faces/1.0"}, "FAIRCRAWL_FACES_TOKEN")
