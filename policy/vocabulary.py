@@ -50,6 +50,8 @@ SIGNALS: dict[str, SignalSpec] = {
     "license.kinds": SignalSpec("list", "licences found (cc-by-4.0, cc-by-nc-nd-4.0, cc0 ...)"),
     "license.noncommercial": SignalSpec("bool", "a licence found is NonCommercial"),
     "license.no_derivatives": SignalSpec("bool", "a licence found is NoDerivatives"),
+    "terms.licence_recorded": SignalSpec("bool", "the terms registry records a licence faircrawl holds for AI use "
+                                         "(an RSL licence token, a tdm-policy's duties met)"),
     "terms.scraping": SignalSpec("str", "site terms on automated collection", ("permitted", "forbidden", "unknown")),
     "terms.biometric": SignalSpec("str", "site terms on biometric use of its images", ("permitted", "forbidden", "unknown")),
     "consent.biometric": SignalSpec("bool", "a recorded explicit consent/written release covers the people pictured"),

@@ -11,7 +11,8 @@ from crawler.settings import setting
 from crawler.testsites import build_catalog
 from tests.conftest import CrawlResult, crawl
 
-SITES = ["http://faces-token.example.com/"]
+SITES = ["http://faces-token.example.com/", "http://rsl.example.com/", "http://rsl-page.example.com/",
+         "http://rsl-licensed.example.com/", "http://tdm-policy.example.com/"]
 PACKS = ("lawful", "unlawful-demo")
 
 
