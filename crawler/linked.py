@@ -44,17 +44,31 @@ class LinkedDocuments:
     def __init__(self, crawler: Crawler, site_files: SiteFilesCache) -> None:
         self.crawler = crawler
         self.site_files = site_files
-        self._cache: OrderedDict[str, asyncio.Future[FetchedFile]] = OrderedDict()
+        self._done: OrderedDict[str, FetchedFile] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[FetchedFile]] = {}
 
     async def fetch(self, url: str) -> FetchedFile:
         """The document at ``url``: fetched the first time it is asked for, shared by every later ask."""
-        future = self._cache.get(url)
-        if future is None:
-            future = asyncio.ensure_future(self._download(url))
-            self._cache[url] = future
-            while len(self._cache) > MAX_CACHED:
-                self._cache.popitem(last=False)
-        return await asyncio.shield(future)
+        if url in self._done:
+            return self._done[url]
+        if url in self._pending:
+            return await asyncio.shield(self._pending[url])
+        future: asyncio.Future[FetchedFile] = asyncio.get_running_loop().create_future()
+        self._pending[url] = future
+        try:
+            fetched = await self._download(url)
+        except BaseException as error:  # cancelled: the waiters learn it too
+            future.set_exception(error)
+            future.exception()
+            raise
+        finally:
+            del self._pending[url]
+        self._done[url] = fetched
+        while len(self._done) > MAX_CACHED:
+            self._done.popitem(last=False)
+        future.set_result(fetched)
+        self.crawler.stats.inc_value("faircrawl/linked_document/fetched")
+        return fetched
 
     async def _download(self, url: str) -> FetchedFile:
         if not url.lower().startswith(("http://", "https://")):

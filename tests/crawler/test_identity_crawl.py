@@ -75,3 +75,32 @@ def test_faces_token_setting_is_checked() -> None:
     assert setting({"FAIRCRAWL_FACES_TOKEN": None}, "FAIRCRAWL_FACES_TOKEN") == "faircrawl-faces"
     with pytest.raises(ConfigError):
         setting({"FAIRCRAWL_FACES_TOKEN": "faces/1.0"}, "FAIRCRAWL_FACES_TOKEN")
+
+
+def test_rsl_refusal_names_the_licence_scope(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://rsl.example.com/paid/c.jpg", "image")
+    rsl = next(r for r in decision["reasons"] if r["code"] == "rsl.licence_required")
+    assert "http://rsl.example.com/license.xml" in rsl["detail"] and "'/paid/'" in rsl["detail"]
+    assert decision["signals"]["rsl.ai_train"] == "licence_required"
+    assert "RSL 1.0 (Really Simple Licensing)" in decision["citations"]
+
+
+def test_a_recorded_licence_lifts_the_rsl_payment_requirement(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://rsl-licensed.example.com/img/a.jpg", "image")
+    assert decision["outcome"] == "stored" and decision["signals"]["terms.licence_recorded"] is True
+
+
+def test_an_unfetchable_licence_named_by_the_image_response_is_prohibited(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://rsl-page.example.com/img/gone.jpg", "image")
+    rsl = next(r for r in decision["reasons"] if r["code"] == "rsl.prohibited")
+    assert "could not be fetched (HTTP 404)" in rsl["detail"]
+
+
+def test_tdm_policy_duties_are_recorded_with_the_contact(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://tdm-policy.example.com/duties/a.jpg", "image")
+    policy = next(r for r in decision["reasons"] if r["code"] == "tdm.policy_licence_required")
+    assert policy["evidence"]["duties"] == ["compensate"] and policy["evidence"]["contact"] == "mailto:rights@example.com"
+    breached = crawls["unlawful-demo"].decision("http://tdm-policy.example.com/duties/a.jpg", "image")
+    assert "TDMRep tdm-policy duties (obtainConsent, compensate) unmet" in breached["breaches"]
+    assert "RSL 1.0 licence terms (no licence obtained)" in crawls["unlawful-demo"].decision(
+        "http://rsl.example.com/img/a.jpg", "image")["breaches"]
