@@ -77,7 +77,8 @@ def test_too_many_licence_documents_read_as_prohibited(gate_setup) -> None:  # t
 
 def test_non_http_licence_urls_are_never_fetched(gate_setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     gate, _clock, attach = gate_setup
-    network = attach({"http://a.example/robots.txt": (200, {}, b"User-agent: *\nAllow: /\nLicense: file:///etc/passwd\n")})
+    robots = b"User-agent: *\nAllow: /\nLicense: file:///etc/passwd\n"
+    network = attach({"http://a.example/robots.txt": (200, {}, robots)})
     assert image_allowed(gate, "http://a.example/1.jpg") == [False]
     assert network.fetched == ["http://a.example/robots.txt", "http://a.example/.well-known/tdmrep.json",
                                "http://a.example/ai.txt"]
