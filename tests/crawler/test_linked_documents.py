@@ -87,7 +87,8 @@ def test_non_http_licence_urls_are_never_fetched(gate_setup) -> None:  # type: i
 TDM = (b'[{"location": "/r/", "tdm-reservation": 1, "tdm-policy": "http://a.example/policy.json"},'
        b' {"location": "/z/", "tdm-reservation": 0, "tdm-policy": "http://a.example/zero.json"}]')
 POLICY = (b'{"@context": ["http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld"], "@type": "Offer",'
-          b' "profile": "http://www.w3.org/ns/tdmrep", "permission": [{"action": "tdm:mine", "duty": [{"action": "compensate"}]}]}')
+          b' "profile": "http://www.w3.org/ns/tdmrep",'
+          b' "permission": [{"action": "tdm:mine", "duty": [{"action": "compensate"}]}]}')
 
 
 def test_tdm_policy_is_read_once_and_only_for_a_reservation(gate_setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
