@@ -108,6 +108,9 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_BOT_INFO_URL", str, "http://faircrawl.example/bot",
             "The page the User-Agent links to (docs/bot.md, published by the operator): the tokens and how to verify us.",
             pattern=r"https?://[!-~]+", why="an http(s) URL without spaces"),
+    Setting("FAIRCRAWL_BOT_KEY_FILE", str, "var/bot-signing.key",
+            "The Ed25519 key that signs every request (Web Bot Auth; mode 0600, made on first use; public key beside it).",
+            pattern=r".+", why="a file path"),
     Setting("FAIRCRAWL_DB", str, "sqlite:///var/faircrawl.db",
             "SQLAlchemy URL of the crawl database; PostgreSQL as postgresql+psycopg://user@host/db.",
             pattern=r"\S+", why="a SQLAlchemy URL"),
@@ -161,6 +164,10 @@ faircrawl_settings: tuple[Setting, ...] = (
             "Largest site file (robots.txt, tdmrep.json, ai.txt) downloaded; larger ones count as unreachable.",
             minimum=500 * 1024, maximum=1024 * _MIB, why="RFC 9309 §2.5: at least 500 KiB must be parsed"),
     Setting("FAIRCRAWL_RULES", list, [], "Extra rule files added to the pack (--rules; os.pathsep-separated)."),
+    Setting("FAIRCRAWL_SIGN", bool, True, "Sign every request with HTTP Message Signatures (Web Bot Auth); --no-sign."),
+    Setting("FAIRCRAWL_SIGNATURE_AGENT", str, "http://faircrawl.example",
+            "The origin whose /.well-known/http-message-signatures-directory publishes the crawler key (Signature-Agent).",
+            pattern=r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", why="an http(s) origin, no path"),
     Setting("FAIRCRAWL_SIGNING_KEY_FILE", str, "var/rights-signing.key",
             "The Ed25519 key that signs rights receipts (mode 0600, made on first use; the public key beside it, .pub).",
             pattern=r".+", why="a file path"),
@@ -246,6 +253,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
+    "crawler.botauth.middleware.RequestSigner": 950,  # last: after every change to the request
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,

@@ -5,11 +5,19 @@ processing under ``/people/`` to ``faircrawl-faces``: there no face is looked
 at, and since its jurisdiction is unknown (the strictest rules need a face
 check) those images are refused, face or not. The unlawful pack processes them
 anyway and records the breach.
+
+``faircrawl.example`` is the crawler's own home: the bot page the User-Agent
+links to and the JWKS key directory that ``Signature-Agent`` names.
+``verified.example.com`` admits only requests whose Web Bot Auth signature
+verifies against that directory (``crawler.testsites.verified``).
 """
 
 from __future__ import annotations
 
-from crawler.testsites.model import TestSite, landscape, photo, text
+from crawler.botauth.keys import DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH
+from crawler.identity import BOT_PAGE
+from crawler.testsites.model import Served, TestSite, landscape, photo, text
+from crawler.testsites.verified import admit_verified, key_directory
 
 FACES_ROBOTS = "User-agent: faircrawl-faces\nDisallow: /people/\n\nUser-agent: *\nAllow: /\n"
 
@@ -30,5 +38,22 @@ def _faces_token_site() -> TestSite:
     return site
 
 
+def _home_site() -> TestSite:
+    site = TestSite("faircrawl.example", "UNKNOWN", "faircrawl's own site: the bot page and the key directory",
+                    "none", start=False)
+    site.serve("/bot", Served(lambda: BOT_PAGE.read_bytes(), "text/markdown; charset=utf-8"))
+    site.serve(DIRECTORY_PATH, Served(key_directory, DIRECTORY_MEDIA_TYPE, dynamic=True))
+    return site
+
+
+def _verified_site() -> TestSite:
+    site = TestSite("verified.example.com", "UNKNOWN", "Admits only verified crawlers (Web Bot Auth signatures)",
+                    "'*': Allow / (served to anyone)", jurisdiction_source="unknown", admit=admit_verified)
+    site.serve("/robots.txt", text("User-agent: *\nAllow: /\n"))
+    site.page("/", "Verified crawlers only", images=["/img/view.jpg"])
+    site.image("/img/view.jpg", landscape(802))
+    return site
+
+
 def identity_sites() -> list[TestSite]:
-    return [_faces_token_site()]
+    return [_faces_token_site(), _home_site(), _verified_site()]

@@ -12,7 +12,7 @@ from crawler.testsites import build_catalog
 from tests.conftest import CrawlResult, crawl
 
 SITES = ["http://faces-token.example.com/", "http://rsl.example.com/", "http://rsl-page.example.com/",
-         "http://rsl-licensed.example.com/", "http://tdm-policy.example.com/"]
+         "http://rsl-licensed.example.com/", "http://tdm-policy.example.com/", "http://verified.example.com/"]
 PACKS = ("lawful", "unlawful-demo")
 
 
@@ -104,3 +104,16 @@ def test_tdm_policy_duties_are_recorded_with_the_contact(crawls: dict[str, Crawl
     assert "TDMRep tdm-policy duties (obtainConsent, compensate) unmet" in breached["breaches"]
     assert "RSL 1.0 licence terms (no licence obtained)" in crawls["unlawful-demo"].decision(
         "http://rsl.example.com/img/a.jpg", "image")["breaches"]
+
+
+def test_a_site_for_verified_crawlers_refuses_an_unsigned_crawl(tmp_path: Path) -> None:
+    unsigned = crawl(tmp_path, f"sqlite:///{tmp_path}/f.db", "--testsites", "--no-sign", "http://verified.example.com/")
+    page = unsigned.decision("http://verified.example.com/", "page")
+    assert page["outcome"] == "failed" and page["reasons"][-1]["evidence"] == {"status": 403}
+    assert not [d for d in unsigned.report["decisions"] if d["kind"] == "image"]  # nothing behind it was reached
+
+
+def test_signed_crawl_is_admitted_and_its_key_lives_under_var(crawls: dict[str, CrawlResult]) -> None:
+    assert crawls["lawful"].decision("http://verified.example.com/img/view.jpg", "image")["outcome"] == "stored"
+    key = crawls["lawful"].store.parent / "var" / "bot-signing.key"
+    assert key.exists() and key.stat().st_mode & 0o077 == 0
