@@ -853,6 +853,25 @@ def audit_verify(db: str | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+# -- crawler identity ---------------------------------------------------------------------
+
+
+@main.group()
+def bot() -> None:
+    """faircrawl's identity: the key that signs its requests (Web Bot Auth)."""
+
+
+@bot.command("directory")
+def bot_directory() -> None:
+    """Print the JWKS key directory, to publish at <FAIRCRAWL_SIGNATURE_AGENT>/.well-known/http-message-signatures-directory."""
+    from crawler.botauth.keys import directory, load_bot_key
+
+    settings = crawl_settings()
+    check_settings(settings)
+    key = load_bot_key(Path(setting(settings, "FAIRCRAWL_BOT_KEY_FILE")))
+    click.echo(json.dumps(directory([key.public_key()]), indent=2))
+
+
 # -- places for what comes next ---------------------------------------------------------
 
 

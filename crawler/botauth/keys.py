@@ -26,8 +26,18 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def load_bot_key(path: Path) -> Ed25519PrivateKey:
-    """The crawler key at ``path``, made with its public key beside it (``.pub``) when missing; 0600 enforced."""
+_EPHEMERAL: list[Ed25519PrivateKey] = []  # a dry run's key when none is kept yet (explain writes nothing)
+
+
+def load_bot_key(path: Path, dry_run: bool = False) -> Ed25519PrivateKey:
+    """The crawler key at ``path``, made with its public key beside it (``.pub``) when missing; 0600 enforced.
+
+    A dry run (``policy explain``) that finds no key signs with one kept in memory for the process.
+    """
+    if dry_run and not path.exists():
+        if not _EPHEMERAL:
+            _EPHEMERAL.append(Ed25519PrivateKey.generate())
+        return _EPHEMERAL[0]
     return load_signing_key(path)
 
 
@@ -51,7 +61,7 @@ def directory_from_file(private_key_file: Path) -> dict[str, Any]:
     """The directory of the key kept at ``private_key_file``, read from its public half only (empty if none yet)."""
     public = public_key_file(private_key_file)
     if not public.exists():
-        return {"keys": []}
+        return directory([key.public_key() for key in _EPHEMERAL])
     loaded = serialization.load_pem_public_key(public.read_bytes())
     return directory([loaded] if isinstance(loaded, Ed25519PublicKey) else [])
 

@@ -32,7 +32,8 @@ class RequestSigner:
     def __init__(self, crawler: Crawler) -> None:
         if not setting(crawler.settings, "FAIRCRAWL_SIGN"):
             raise NotConfigured  # --no-sign (a message would make Scrapy log a warning)
-        self.key = load_bot_key(Path(setting(crawler.settings, "FAIRCRAWL_BOT_KEY_FILE")))
+        self.key = load_bot_key(Path(setting(crawler.settings, "FAIRCRAWL_BOT_KEY_FILE")),
+                                dry_run=crawler.settings.getbool("FAIRCRAWL_DRY_RUN"))
         self.keyid = jwk(self.key.public_key())["kid"]
         self.agent = f'"{setting(crawler.settings, "FAIRCRAWL_SIGNATURE_AGENT")}"'  # an sf-string
 
