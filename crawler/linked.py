@@ -122,7 +122,7 @@ class LinkedDocuments:
 
 def needs_documents(headers: Headers, url: str, signals: dict[str, object]) -> bool:
     """Must the consent stage read documents again: the image response names an RSL licence or a tdm-policy of its own?"""
-    own_policy = signals.get("tdm.reservation") == 1 and signals.get("tdm.policy") and "tdm.policy_status" not in signals
+    own_policy = signals.get("tdm.reservation") == 1 and signals.get("tdm.policy") and signals.get("tdm.policy_status") is None
     return bool(own_policy) or bool(rsl.header_pointers(header_values(headers, "Link"), url))
 
 

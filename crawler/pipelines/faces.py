@@ -86,7 +86,7 @@ class FacesPipeline(ImageStage):
     async def _analyse(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
         assert item.jurisdiction is not None and item.valid is not None
-        forbidden = await faces_refusal(runtime, item)
+        forbidden = await faces_refusal(runtime, item, own_answer=self.ignores_opt_outs)
         item.observation.signals["robots.faces_allowed"] = forbidden is None
         if forbidden is not None and not self.ignores_opt_outs:
             return self._without_faces(item, forbidden)

@@ -19,11 +19,15 @@ from policy.robots import RobotsTxt, RobotsVerdict, purpose_verdict
 FACES_TOKEN_IGNORED = "RFC 9309 §2.2.1 (faircrawl-faces disallow ignored)"
 
 
-async def faces_refusal(runtime: CrawlPolicy, item: FetchedImage) -> Reason | None:
-    """Why robots.txt forbids face processing of the image (for any URL it had), or None."""
+async def faces_refusal(runtime: CrawlPolicy, item: FetchedImage, own_answer: bool = False) -> Reason | None:
+    """Why robots.txt forbids face processing of the image (for any URL it had), or None.
+
+    ``own_answer``: for a pack that fetched the image although crawling is disallowed (it ignores robots.txt),
+    only the faces token's own answer, so the breach recorded is the one that happened.
+    """
     for url in dict.fromkeys((item.url, item.final_url)):
         site = await runtime.site_files.get(origin_of_url(url))
-        verdict = _verdict(runtime, site.robots, url)
+        verdict = _verdict(runtime, site.robots, url, own_answer)
         if not verdict.allowed:
             evidence: dict[str, object] = {"robots_url": site.robots_url, "token": runtime.faces_token, "url": url[:300]}
             if verdict.rule is not None:
@@ -33,6 +37,11 @@ async def faces_refusal(runtime: CrawlPolicy, item: FetchedImage) -> Reason | No
     return None
 
 
-def _verdict(runtime: CrawlPolicy, robots: RobotsTxt, url: str) -> RobotsVerdict:
+def _verdict(runtime: CrawlPolicy, robots: RobotsTxt, url: str, own_answer: bool) -> RobotsVerdict:
     """The faces token's verdict; a checker that fails reads as disallowed (policy.guard)."""
-    return read_guarded([], ROBOTS, lambda: purpose_verdict(robots, url, runtime.token, runtime.faces_token))
+    def check() -> RobotsVerdict:
+        if own_answer and not robots.check(url, runtime.token).allowed:
+            return robots.check(url, runtime.faces_token)
+        return purpose_verdict(robots, url, runtime.token, runtime.faces_token)
+
+    return read_guarded([], ROBOTS, check)

@@ -116,3 +116,11 @@ def test_test_site_mode_serves_the_key_directory_and_the_bot_page(tmp_path: Path
             assert b"faircrawl-faces" in answer.read()
     finally:
         stop()
+
+
+def test_bot_directory_command_prints_the_published_key(tmp_path: Path) -> None:
+    process = run_faircrawl("bot", "directory", cwd=tmp_path)
+    assert process.returncode == 0, process.stderr
+    printed = json.loads(process.stdout)
+    assert printed == directory_from_file(tmp_path / "var" / "bot-signing.key")
+    assert stat.S_IMODE((tmp_path / "var" / "bot-signing.key").stat().st_mode) == 0o600
