@@ -38,6 +38,17 @@ def _faces_token_site() -> TestSite:
     return site
 
 
+def _faces_token_california_site() -> TestSite:
+    """California keeps face images without consent, so no face check is needed to decide: kept, never templated."""
+    site = TestSite("faces-token-ca.example.com", "US-CA", "faircrawl-faces disallowed everywhere, in California",
+                    "'faircrawl-faces': Disallow /; '*': Allow /", jurisdiction_source="site-registry")
+    site.serve("/robots.txt", text("User-agent: faircrawl-faces\nDisallow: /\n\nUser-agent: *\nAllow: /\n"))
+    site.page("/", "Faces token in California", images=["/img/portrait.jpg"])
+    site.image("/img/portrait.jpg", photo("obama3.jpg"), reason="faces.token_disallowed", faces=1,
+               unlawful=("stored", "faces.token_ignored"))
+    return site
+
+
 def _home_site() -> TestSite:
     site = TestSite("faircrawl.example", "UNKNOWN", "faircrawl's own site: the bot page and the key directory",
                     "none", start=False)
@@ -56,4 +67,4 @@ def _verified_site() -> TestSite:
 
 
 def identity_sites() -> list[TestSite]:
-    return [_faces_token_site(), _home_site(), _verified_site()]
+    return [_faces_token_site(), _faces_token_california_site(), _home_site(), _verified_site()]

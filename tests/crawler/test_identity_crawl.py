@@ -9,9 +9,10 @@ import pytest
 from crawler.identity import user_agent
 from crawler.settings import setting
 from crawler.testsites import build_catalog
-from tests.conftest import CrawlResult, crawl
+from crawler.testsites.photos import face_photo
+from tests.conftest import CrawlResult, crawl, run_faircrawl
 
-SITES = ["http://faces-token.example.com/", "http://rsl.example.com/", "http://rsl-page.example.com/",
+SITES = ["http://faces-token.example.com/", "http://faces-token-ca.example.com/", "http://rsl.example.com/", "http://rsl-page.example.com/",
          "http://rsl-licensed.example.com/", "http://tdm-policy.example.com/", "http://verified.example.com/"]
 PACKS = ("lawful", "unlawful-demo")
 
@@ -117,3 +118,19 @@ def test_signed_crawl_is_admitted_and_its_key_lives_under_var(crawls: dict[str, 
     assert crawls["lawful"].decision("http://verified.example.com/img/view.jpg", "image")["outcome"] == "stored"
     key = crawls["lawful"].store.parent / "var" / "bot-signing.key"
     assert key.exists() and key.stat().st_mode & 0o077 == 0
+
+
+def test_where_no_face_check_is_needed_the_image_is_kept_but_never_templated(crawls: dict[str, CrawlResult]) -> None:
+    decision = crawls["lawful"].decision("http://faces-token-ca.example.com/img/portrait.jpg", "image")
+    assert decision["outcome"] == "stored" and decision["jurisdiction"] == "US-CA"
+    assert decision["obligations"]["templates"] == "none"
+    assert not {"faces.detected", "templates.persisted"} & {r["code"] for r in decision["reasons"]}
+
+
+def test_with_face_opt_outs_on_file_such_an_image_cannot_be_screened_and_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "probe.jpg").write_bytes(face_photo("obama.jpg"))
+    added = run_faircrawl("optout", "add", "--photo", str(tmp_path / "probe.jpg"), cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/f.db", "--testsites", "http://faces-token-ca.example.com/")
+    decision = result.decision("http://faces-token-ca.example.com/img/portrait.jpg", "image")
+    assert decision["outcome"] == "refused" and "optout.unscreenable" in [r["code"] for r in decision["reasons"]]
