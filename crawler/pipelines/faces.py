@@ -11,7 +11,9 @@ An image with the same bytes (same sha256) seen earlier in the crawl is not
 analysed again. Nothing is reused on a perceptual-hash match: a resized or
 recompressed copy has its own boxes, and what is kept is kept per image.
 A search that could not look everywhere (capped, or over the work budget)
-counts as showing faces: fail closed.
+counts as showing faces: fail closed. Where robots.txt disallows the faces
+token (``faircrawl-faces``) for the image, nothing is searched at all and the
+image is decided as if it showed faces, with no template (``faces_token``).
 
 Writes ``item.faces``, ``item.collect_decision`` (with the count), ``item.template_decision``
 and ``item.obligations``.
@@ -128,7 +130,6 @@ class FacesPipeline(ImageStage):
         item.faces = FaceFindings(count, detection.boxes, complete, self.model,
                                   Encodings(analysis.encodings) if keep else Encodings())
         return item
-
 
     def _without_faces(self, item: FetchedImage, forbidden: Reason) -> FetchedImage:
         """No face may be looked at: decide as if the image showed faces (fail closed), with no template."""
