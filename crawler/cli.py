@@ -108,17 +108,19 @@ def main() -> None:
 @click.option("--max-images", type=click.IntRange(0), default=None, help="Image requests for the run; 0: no limit.")
 @click.option("--max-pages-per-site", type=click.IntRange(0), default=None, help="Page requests per host; 0: no limit.")
 @click.option("--max-images-per-site", type=click.IntRange(0), default=None, help="Image requests per host; 0: no limit.")
+@click.option("--no-sign", "no_sign", is_flag=True, default=False,
+              help="Do not sign requests (Web Bot Auth, FAIRCRAWL_SIGN); sites that admit only verified crawlers refuse them.")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, db: str | None,
           store: str | None, report_path: str | None, allow_private_hosts: bool | None,
           product_token: str | None, policy_name: str | None, rule_files: tuple[str, ...],
           concurrency: int | None, max_pages: int | None, max_images: int | None, max_pages_per_site: int | None,
-          max_images_per_site: int | None, verbose: int) -> None:
+          max_images_per_site: int | None, no_sign: bool, verbose: int) -> None:
     """Crawl URLS (or, with --testsites, the whole test-site catalog) and store allowed images."""
     outcome = run_crawl(urls, testsites=testsites, testsites_server=testsites_server, db=db, store=store,
                         report_path=report_path, allow_private_hosts=allow_private_hosts,
                         product_token=product_token, policy_name=policy_name, rule_files=rule_files,
-                        concurrency=concurrency, verbose=verbose,
+                        concurrency=concurrency, verbose=verbose, sign=False if no_sign else None,
                         budgets={"FAIRCRAWL_MAX_PAGES": max_pages, "FAIRCRAWL_MAX_IMAGES": max_images,
                                  "FAIRCRAWL_MAX_PAGES_PER_SITE": max_pages_per_site,
                                  "FAIRCRAWL_MAX_IMAGES_PER_SITE": max_images_per_site})
@@ -138,7 +140,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
               allow_private_hosts: bool | None = None, product_token: str | None = None,
               policy_name: str | None = None, rule_files: tuple[str, ...] = (),
               concurrency: int | None = None, verbose: int = 0,
-              budgets: dict[str, int | None] | None = None) -> dict[str, Any]:
+              budgets: dict[str, int | None] | None = None, sign: bool | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
     from crawler.report import build_report, format_summary
     from crawler.startup import check_report_path, load_crawl_policy, preflight
@@ -160,7 +162,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         FAIRCRAWL_DB=db, FAIRCRAWL_STORE=store, FAIRCRAWL_PRODUCT_TOKEN=product_token, FAIRCRAWL_POLICY=policy_name,
         FAIRCRAWL_RULES=list(rule_files) or None, FAIRCRAWL_TESTSITES=testsites,
         FAIRCRAWL_TESTSITES_SERVER=testsites_server, FAIRCRAWL_ALLOW_PRIVATE_HOSTS=allow_private_hosts,
-        LOG_LEVEL=["WARNING", "INFO", "DEBUG"][min(verbose, 2)], **(budgets or {}),
+        FAIRCRAWL_SIGN=sign, LOG_LEVEL=["WARNING", "INFO", "DEBUG"][min(verbose, 2)], **(budgets or {}),
         **({"CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, concurrency // 2)}
            if concurrency is not None else {}))
     check_settings(settings)
@@ -849,6 +851,25 @@ def audit_verify(db: str | None, as_json: bool) -> None:
         click.echo(f"audit log BROKEN at entry {check.first_bad}: {check.problem}")
     if not check.intact:
         sys.exit(1)
+
+
+# -- crawler identity ---------------------------------------------------------------------
+
+
+@main.group()
+def bot() -> None:
+    """faircrawl's identity: the key that signs its requests (Web Bot Auth)."""
+
+
+@bot.command("directory")
+def bot_directory() -> None:
+    """Print the JWKS key directory, to publish at <FAIRCRAWL_SIGNATURE_AGENT>/.well-known/http-message-signatures-directory."""
+    from crawler.botauth.keys import directory, load_bot_key
+
+    settings = crawl_settings()
+    check_settings(settings)
+    key = load_bot_key(Path(setting(settings, "FAIRCRAWL_BOT_KEY_FILE")))
+    click.echo(json.dumps(directory([key.public_key()]), indent=2))
 
 
 # -- serve ---------------------------------------------------------------------------------

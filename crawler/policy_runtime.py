@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 
+from crawler.linked import LinkedDocuments
 from crawler.settings import setting
 from crawler.sitefiles import SiteFilesCache
 from policy import Reason
@@ -64,7 +65,9 @@ class CrawlPolicy:
         self.engine = self.loaded.engine
         self.rules = {rule.id: rule for rule in self.loaded.pack.rules}
         self.token: str = setting(settings, "FAIRCRAWL_PRODUCT_TOKEN")
+        self.faces_token: str = setting(settings, "FAIRCRAWL_FACES_TOKEN")
         self.site_files = SiteFilesCache(crawler)
+        self.linked = LinkedDocuments(crawler, self.site_files)
         # `policy explain --jurisdiction CODE` decides as if every site were there (dry runs only).
         given = settings.get("FAIRCRAWL_EXPLAIN_JURISDICTION") if settings.getbool("FAIRCRAWL_DRY_RUN") else ""
         self.given_jurisdiction = Jurisdiction(given, "given", "--jurisdiction on the command line") if given else None

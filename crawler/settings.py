@@ -122,6 +122,12 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_API_TOKEN_FILE", str, "var/api-token",
             "The operator token's file (mode 0600), made with a random token when FAIRCRAWL_API_TOKEN is unset.",
             pattern=r".+", why="a file path"),
+    Setting("FAIRCRAWL_BOT_INFO_URL", str, "http://faircrawl.example/bot",
+            "The page the User-Agent links to (docs/bot.md, published by the operator): the tokens and how to verify us.",
+            pattern=r"https?://[!-~]+", why="an http(s) URL without spaces"),
+    Setting("FAIRCRAWL_BOT_KEY_FILE", str, "var/bot-signing.key",
+            "The Ed25519 key that signs every request (Web Bot Auth; mode 0600, made on first use; public key beside it).",
+            pattern=r".+", why="a file path"),
     Setting("FAIRCRAWL_DB", str, "sqlite:///var/faircrawl.db",
             "SQLAlchemy URL of the crawl database; PostgreSQL as postgresql+psycopg://user@host/db.",
             pattern=r"\S+", why="a SQLAlchemy URL"),
@@ -130,6 +136,9 @@ faircrawl_settings: tuple[Setting, ...] = (
             minimum=320, maximum=4096, why="smaller images hide faces from the detector, larger ones exhaust memory"),
     Setting("FAIRCRAWL_FACE_MODEL", str, "hog", "Face detector: hog, or cnn (about 60x slower).",
             choices=("hog", "cnn")),
+    Setting("FAIRCRAWL_FACES_TOKEN", str, "faircrawl-faces",
+            "The robots.txt product token for face processing: where it is disallowed, no face detection or template runs.",
+            pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),
     Setting("FAIRCRAWL_FACE_WORKERS", int, 0, "Face-detection worker processes; 0 means one per core.",
             minimum=0, maximum=64),
     Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",
@@ -172,6 +181,10 @@ faircrawl_settings: tuple[Setting, ...] = (
             "Largest site file (robots.txt, tdmrep.json, ai.txt) downloaded; larger ones count as unreachable.",
             minimum=500 * 1024, maximum=1024 * _MIB, why="RFC 9309 §2.5: at least 500 KiB must be parsed"),
     Setting("FAIRCRAWL_RULES", list, [], "Extra rule files added to the pack (--rules; os.pathsep-separated)."),
+    Setting("FAIRCRAWL_SIGN", bool, True, "Sign every request with HTTP Message Signatures (Web Bot Auth); --no-sign."),
+    Setting("FAIRCRAWL_SIGNATURE_AGENT", str, "http://faircrawl.example",
+            "The origin whose /.well-known/http-message-signatures-directory publishes the crawler key (Signature-Agent).",
+            pattern=r"https?://[A-Za-z0-9.-]+(:[0-9]+)?", why="an http(s) origin, no path"),
     Setting("FAIRCRAWL_SIGNING_KEY_FILE", str, "var/rights-signing.key",
             "The Ed25519 key that signs rights receipts (mode 0600, made on first use; the public key beside it, .pub).",
             pattern=r".+", why="a file path"),
@@ -252,9 +265,12 @@ DOWNLOAD_MAXSIZE = 16 * _MIB
 DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,  # crawler.identity names both tokens
+    "crawler.identity.BotIdentity": 30,
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
+    "crawler.botauth.middleware.RequestSigner": 950,  # last: after every change to the request
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -274,4 +290,4 @@ RETRY_TIMES = 1
 TELNETCONSOLE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 URLLENGTH_LIMIT = 2083  # longer URLs get a decision (url.too_long) from the spider instead of a silent drop
-USER_AGENT = "faircrawl/0.1 (+consent-aware image crawler; honours robots.txt)"
+USER_AGENT = "faircrawl/0.1 (+http://faircrawl.example/bot; robots.txt tokens: faircrawl, faircrawl-faces)"  # crawler.identity

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
 from scrapy import Request
@@ -124,7 +125,11 @@ class SiteFilesCache:
             self._fetch(f"{base}/ai.txt"))
         return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock())
 
-    async def _fetch(self, first_url: str) -> FetchedFile:
+    async def fetch_document(self, url: str, max_bytes: int, timeout: float) -> FetchedFile:
+        """GET a document a signal points to (an RSL licence, a tdm-policy) by the site-file rules."""
+        return await self._fetch(url, max_bytes, timeout)
+
+    async def _fetch(self, first_url: str, max_bytes: int | None = None, timeout: float | None = None) -> FetchedFile:
         """GET a site file, following at most 5 redirects by hand (RFC 9309 §2.3.1.2)."""
         url = first_url
         redirects = 0
@@ -132,7 +137,8 @@ class SiteFilesCache:
             request = Request(
                 url, priority=1000, dont_filter=True,
                 meta={SITE_FILE_META: True, "dont_redirect": True, "dont_retry": True,
-                      "handle_httpstatus_all": True, "download_maxsize": self.max_bytes},
+                      "handle_httpstatus_all": True, "download_maxsize": max_bytes or self.max_bytes,
+                      **({"download_timeout": timeout} if timeout else {})},
             )
             try:
                 response: Response = await self.crawler.engine.download_async(request)
@@ -144,7 +150,8 @@ class SiteFilesCache:
             step = next_step(first_url, url, response.status, location.decode("latin-1") if location else None,
                              response.body, redirects)
             if isinstance(step, FetchedFile):
-                return step
+                content_type = response.headers.get("Content-Type") or b""
+                return replace(step, content_type=content_type.decode("latin-1"))
             url, redirects = step, redirects + 1
 
 

@@ -114,6 +114,10 @@ def preflight(settings: Any, *, dry_run: bool = False, notify: Callable[[str], N
         check_writable_folder(store, "image store")
         crawl_key(settings, database)  # made now if nothing is encrypted yet; refused if it went missing
     open_suppression_store(settings).dispose()  # a wrong key or an unreadable list stops the crawl here
+    if setting(settings, "FAIRCRAWL_SIGN") and not dry_run:  # the signing key: made now, refused if exposed or damaged
+        from crawler.botauth.keys import load_bot_key
+
+        load_bot_key(Path(setting(settings, "FAIRCRAWL_BOT_KEY_FILE")))
     return Preflight(policy, database)
 
 

@@ -47,6 +47,8 @@ LICENCES: SignalReader[tuple[licenses.LicenseRef, ...]] = SignalReader(
     "licences", "licence", (licenses.PROTECTIVE,), "an unknown licence with every restriction assumed")
 RSL: SignalReader[rsl.RslVerdict] = SignalReader(
     "rsl", "rsl", rsl.RslVerdict(rsl.RslStatus.PROHIBITED, "the RSL reader failed: prohibited assumed"), "prohibited assumed")
+RSL_POINTERS: SignalReader[tuple[list[rsl.RslPointer], list[rsl.RslDocument]]] = SignalReader(
+    "rsl pointers", "rsl", ([], [rsl.RslDocument(unreadable="the page's RSL links could not be read")]), "prohibited assumed")
 TDM_POLICY: SignalReader[tdmpolicy.TdmPolicyVerdict] = SignalReader(
     "tdm-policy", "tdmrep", tdmpolicy.TdmPolicyVerdict(tdmpolicy.TdmPolicyStatus.RESERVED,
                                                        "the tdm-policy reader failed: reservation kept"), "reservation kept")

@@ -42,6 +42,7 @@ class FetchedFile:
     state: str  # found | absent | unreachable
     body: bytes | None
     note: str
+    content_type: str = ""  # of the final response (tdm-policy documents are read by media type)
 
 
 @dataclass(slots=True)
@@ -88,6 +89,8 @@ class PageFacts:
     html_lang: str | None
     self_hreflang: str | None
     nofollow: bool
+    rsl_pointers: tuple[rsl.RslPointer, ...] = ()  # <link rel=license type=application/rsl+xml>, Link header
+    rsl_inline: tuple[rsl.RslDocument, ...] = ()  # <script type="application/rsl+xml">, already parsed
 
 
 def header_values(headers: Headers, name: str) -> list[str]:
@@ -272,8 +275,15 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed)
                          + licenses.header_licenses(header_values(headers, "Link"), url).licenses)
     languages = read_guarded(reasons, guard.LANGUAGE, lambda: _language_tags(url, headers, parsed))
+    pointers, inline = read_guarded(reasons, guard.RSL_POINTERS, lambda: _page_rsl(html, url, headers))
     return PageFacts(observation, sorted(directives.directives), tdm_value, list(found), *languages,
-                     "nofollow" in directives.directives)
+                     "nofollow" in directives.directives, tuple(pointers), tuple(inline))
+
+
+def _page_rsl(html: str, url: str, headers: Headers) -> tuple[list[rsl.RslPointer], list[rsl.RslDocument]]:
+    """The RSL documents a page points to (HTML and Link header), and those it carries inline."""
+    pointers, inline = rsl.html_pointers(html, url)
+    return [*pointers, *rsl.header_pointers(header_values(headers, "Link"), url)], inline
 
 
 def _page_usage(site: SiteFiles | None, url: str, token: str, headers: Headers) -> Usage:

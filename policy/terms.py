@@ -33,9 +33,11 @@ class TermsEntry:
     consent_templates: str | None  # transient | persist
     consent_retention_days: int | None
     source: str  # file:line
+    licence_basis: str | None = None  # a licence faircrawl holds for AI use (RSL token, tdm-policy duties met)
 
     def signals(self) -> dict[str, object]:
         return {
+            "terms.licence_recorded": self.licence_basis is not None,
             "terms.scraping": self.scraping,
             "terms.biometric": self.biometric,
             "consent.biometric": self.consent_basis is not None,
@@ -43,7 +45,8 @@ class TermsEntry:
         }
 
 
-UNKNOWN_TERMS_SIGNALS = {"terms.scraping": "unknown", "terms.biometric": "unknown", "consent.biometric": False}
+UNKNOWN_TERMS_SIGNALS = {"terms.licence_recorded": False,
+                         "terms.scraping": "unknown", "terms.biometric": "unknown", "consent.biometric": False}
 
 
 class TermsRegistry(HostRegistry[TermsEntry]):
@@ -81,5 +84,5 @@ def _entry(item: RegistryItem) -> TermsEntry:
         item.host, fields.get("scraping", "unknown"), fields.get("biometric", "unknown"), fields.get("terms_url", ""),
         fields["reviewed"], consent["basis"] if consent else None,
         consent.get("templates", "transient") if consent else None, consent.get("retention_days") if consent else None,
-        item.source,
+        item.source, fields["licence"]["basis"] if fields.get("licence") else None,
     )

@@ -50,11 +50,15 @@ SIGNALS: dict[str, SignalSpec] = {
     "license.kinds": SignalSpec("list", "licences found (cc-by-4.0, cc-by-nc-nd-4.0, cc0 ...)"),
     "license.noncommercial": SignalSpec("bool", "a licence found is NonCommercial"),
     "license.no_derivatives": SignalSpec("bool", "a licence found is NoDerivatives"),
+    "terms.licence_recorded": SignalSpec("bool", "the terms registry records a licence faircrawl holds for AI use "
+                                         "(an RSL licence token, a tdm-policy's duties met)"),
     "terms.scraping": SignalSpec("str", "site terms on automated collection", ("permitted", "forbidden", "unknown")),
     "terms.biometric": SignalSpec("str", "site terms on biometric use of its images", ("permitted", "forbidden", "unknown")),
     "consent.biometric": SignalSpec("bool", "a recorded explicit consent/written release covers the people pictured"),
     "consent.templates": SignalSpec("str", "what the recorded consent allows for templates", ("transient", "persist")),
     "image.faces": SignalSpec("int", "number of faces detected in the image (absent until detected)"),
+    "robots.faces_allowed": SignalSpec("bool", "robots.txt allows face processing of the image (the faces token, "
+                                       "e.g. faircrawl-faces; absent until faces matter)"),
     "site.testsite": SignalSpec("bool", "the host is a local test site of the catalog"),
 }
 
@@ -132,7 +136,8 @@ REASON_CODES: frozenset[str] = frozenset({
     "image.empty", "image.unsupported_format", "image.too_many_pixels", "image.not_an_image", "image.truncated",
     "image.corrupt", "image.stored",
     # faces, opt-outs, storage (crawler/pipelines/)
-    "faces.detected", "faces.none", "faces.known_image", "faces.detection_failed", "templates.persisted",
+    "faces.detected", "faces.none", "faces.token_disallowed", "faces.token_ignored", "faces.known_image",
+    "faces.detection_failed", "templates.persisted",
     "optout.url_match", "optout.image_match", "optout.face_match", "optout.unscreenable", "optout.screened",
     "optout.ignored", "storage.write_failed",
     # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too

@@ -84,6 +84,8 @@ class ConsentGate:
         observation = request_observation(site, request.url, runtime.token, is_image=is_image, page=page)
         page_url = request.meta.get(PAGE_URL_META)
         observation.signals.update(runtime.site_signals(request.url, page_url))
+        if is_image:  # the RSL licences and tdm-policy its signals point to
+            observation.add(await runtime.linked.observe(site, request.url, observation.signals, page))
         jurisdiction = request.meta.get(JURISDICTION_META) or runtime.jurisdiction(request.url)
         purpose = Purpose.FETCH_IMAGE if is_image else Purpose.FETCH_PAGE
         decision = runtime.decide(purpose, jurisdiction, observation.signals)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import socket
+from pathlib import Path
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.settings import setting
 from crawler.testsites import build_catalog, listen
 
 logger = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ class TestSiteRouter:
         if not crawler.settings.getbool("FAIRCRAWL_TESTSITES"):
             raise NotConfigured  # not in test-site mode (a message would make Scrapy log a warning)
         self.catalog = build_catalog()
+        from crawler.testsites import verified
+
+        verified.KEY_FILE["path"] = Path(setting(crawler.settings, "FAIRCRAWL_BOT_KEY_FILE"))  # whose directory is served
         server = crawler.settings.get("FAIRCRAWL_TESTSITES_SERVER")
         if not server:
             port = listen(self.catalog, port=0)

@@ -11,7 +11,9 @@ An image with the same bytes (same sha256) seen earlier in the crawl is not
 analysed again. Nothing is reused on a perceptual-hash match: a resized or
 recompressed copy has its own boxes, and what is kept is kept per image.
 A search that could not look everywhere (capped, or over the work budget)
-counts as showing faces: fail closed.
+counts as showing faces: fail closed. Where robots.txt disallows the faces
+token (``faircrawl-faces``) for the image, nothing is searched at all and the
+image is decided as if it showed faces, with no template (``faces_token``).
 
 Writes ``item.faces``, ``item.collect_decision`` (with the count), ``item.template_decision``
 and ``item.obligations``.
@@ -26,6 +28,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.items import Encodings, FaceFindings, FetchedImage
+from crawler.pipelines.faces_token import FACES_TOKEN_IGNORED, faces_refusal
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import pack_may_ask_about_faces, policy_for
 from crawler.settings import setting
@@ -50,6 +53,7 @@ class FacesPipeline(ImageStage):
                              max_pixels=setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS"))
         # Start the workers with the crawl when the pack can ever ask about faces.
         self.may_need_faces = any(pack_may_ask_about_faces(rule) for rule in policy_for(crawler).loaded.pack.rules)
+        self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
         self._known: OrderedDict[tuple[str, bool], FaceAnalysis] = OrderedDict()
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
@@ -84,6 +88,14 @@ class FacesPipeline(ImageStage):
     async def _analyse(self, item: FetchedImage) -> FetchedImage:
         runtime = policy_for(self.crawler)
         assert item.jurisdiction is not None and item.valid is not None
+        forbidden = await faces_refusal(runtime, item, own_answer=self.ignores_opt_outs)
+        item.observation.signals["robots.faces_allowed"] = forbidden is None
+        if forbidden is not None and not self.ignores_opt_outs:
+            return self._without_faces(item, forbidden)
+        if forbidden is not None:  # a pack that ignores opt-outs processes the faces anyway, and says what that breaches
+            item.observation.reasons.append(Reason("robots.txt", "faces.token_ignored", f"{forbidden.detail}; "
+                                                   "this pack ignores it", forbidden.evidence))
+            item.breaches = (*item.breaches, FACES_TOKEN_IGNORED)
         template = runtime.decide(Purpose.FACE_TEMPLATE, item.jurisdiction, {**item.observation.signals, "image.faces": 1})
         encode = template.allowed and template.obligations.get("templates", "none") != "none"
         sha256 = item.valid.sha256
@@ -118,6 +130,19 @@ class FacesPipeline(ImageStage):
         item.faces = FaceFindings(count, detection.boxes, complete, self.model,
                                   Encodings(analysis.encodings) if keep else Encodings())
         return item
+
+    def _without_faces(self, item: FetchedImage, forbidden: Reason) -> FetchedImage:
+        """No face may be looked at: decide as if the image showed faces (fail closed), with no template."""
+        runtime = policy_for(self.crawler)
+        assert item.jurisdiction is not None
+        item.observation.reasons.append(forbidden)
+        item.observation.signals["image.faces"] = 1  # not looked at: assumed, the protective reading
+        decision = runtime.decide(Purpose.COLLECT_IMAGE, item.jurisdiction, item.observation.signals)
+        item.collect_decision = decision
+        if not decision.allowed:
+            self.drop(item, Outcome.REFUSED, *runtime.policy_reasons(decision), decision=decision)
+        item.obligations = {**decision.obligations, "templates": "none"}
+        return item  # item.faces stays None: nothing was searched (the screen stage reads the signal)
 
 
 def _count_reason(found: int, complete: bool, capped: bool, model: str) -> Reason:

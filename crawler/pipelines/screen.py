@@ -52,6 +52,8 @@ class ScreenPipeline(ImageStage):
         screen = screen_for(self.crawler)
         assert item.valid is not None
         faces = item.faces.count if item.faces is not None else 0
+        if item.observation.signals.get("robots.faces_allowed") is False and not self.ignores_opt_outs:
+            faces = 1  # face processing forbidden by robots.txt: faces assumed, none can be screened
         if faces and not item.encodings and suppression.template_owners and not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, Reason(
                 "opt-out", "optout.unscreenable",

@@ -17,7 +17,9 @@ from typing import Any
 
 from crawler.testsites.model import OVERSIZED_IMAGE_BYTES, Expected, Served, TestSite
 from crawler.testsites.sites_hostile import hostile_sites
+from crawler.testsites.sites_identity import identity_sites
 from crawler.testsites.sites_jurisdictions import jurisdiction_sites
+from crawler.testsites.sites_licences import licence_sites
 from crawler.testsites.sites_optouts import optout_sites
 from crawler.testsites.sites_rights import rights_sites
 from crawler.testsites.sites_robots import robots_sites
@@ -49,5 +51,6 @@ class Catalog:
 @cache
 def build_catalog() -> Catalog:
     """The catalog; built once per process (image bytes are generated lazily, when served)."""
-    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites(), *hostile_sites(), *rights_sites()]
+    sites = [*robots_sites(), *jurisdiction_sites(), *signal_sites(), *optout_sites(), *hostile_sites(), *rights_sites(),
+             *identity_sites(), *licence_sites()]
     return Catalog({s.hostname: s for s in sites})

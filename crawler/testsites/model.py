@@ -36,6 +36,7 @@ class Served:
     location: str | None = None  # for 3xx
     abort: bool = False  # drop the connection without answering
     headers: tuple[tuple[str, str], ...] = ()
+    dynamic: bool = False  # read afresh for every request (the crawler's key directory)
 
     def content(self) -> bytes:
         return self.body() if callable(self.body) else self.body
@@ -70,6 +71,8 @@ class TestSite:
     start: bool = True  # crawled from its home page in test-site mode
     down: bool = False  # nothing listens: connections are refused
     jurisdiction_source: str = ""  # which resolution step must find it
+    # Who may see its pages: (request headers, lowercase names; URL) -> why refused (HTTP 403), or None.
+    admit: Callable[[dict[str, str], str], str | None] | None = None
     responses: dict[str, Served] = field(default_factory=dict)
     expected: list[Expected] = field(default_factory=list)
 

@@ -30,13 +30,20 @@ class CatalogResponder:
         self._bodies: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
-    def respond(self, host: str, path: str, query: str) -> tuple[Served | None, bytes]:
+    def respond(self, host: str, path: str, query: str,
+                headers: dict[str, str] | None = None) -> tuple[Served | None, bytes]:
         site = self.catalog.site(host)
         served = None
         if site is not None:
             served = site.responses.get(f"{path}?{query}" if query else path) or site.responses.get(path)
         if served is None:
             return None, f"no such page on the test sites: {host}{path}\n".encode()
+        if site is not None and site.admit is not None and path != "/robots.txt":
+            refusal = site.admit(headers or {}, f"http://{host}{path}" + (f"?{query}" if query else ""))
+            if refusal is not None:
+                return Served(status=403, content_type="text/plain; charset=utf-8"), f"{refusal}\n".encode()
+        if served.dynamic:
+            return served, served.content()
         key = (host, path)
         with self._lock:
             if key not in self._bodies:
@@ -64,7 +71,9 @@ class CatalogResource(Resource):
 
     def render(self, request: Any) -> bytes | int:  # twisted.web.server.Request (its methods are untyped)
         host, path, query = _target(request.uri.decode("latin-1"), request.getHeader("host") or "")
-        served, body = self.responder.respond(host, path, query)
+        headers = {name.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+                   for name, values in request.requestHeaders.getAllRawHeaders()}
+        served, body = self.responder.respond(host, path, query, headers)
         if served is None:
             request.setResponseCode(404)
             request.setHeader("content-type", "text/plain; charset=utf-8")
@@ -113,7 +122,8 @@ def serve_in_thread(catalog: Catalog) -> tuple[str, Callable[[], None]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
             host, path, query = _target(self.path, self.headers.get("Host", ""))
-            served, body = responder.respond(host, path, query)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            served, body = responder.respond(host, path, query, headers)
             if served is not None and served.abort:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)

@@ -125,7 +125,9 @@ def test_headers_that_break_every_header_reader_read_as_every_opt_out_on_an_imag
 def test_headers_that_break_the_page_readers_read_as_opt_outs_nofollow_and_no_jurisdiction(headers: Any) -> None:
     facts = page_facts(PAGE, headers, "<html lang='fr-FR'><head></head></html>", TOKEN, site(), NOW)
 
-    assert set(failures(facts.observation)) == {"x-robots", "tdmrep", "aipref", "licences", "language tags"}
+    # the page's RSL pointers are read from the Link header too (issue 11): an unreadable licence, prohibited
+    assert set(failures(facts.observation)) == {"x-robots", "tdmrep", "aipref", "licences", "language tags", "rsl pointers"}
+    assert [d.unreadable for d in facts.rsl_inline] == ["the page's RSL links could not be read"]
     assert facts.nofollow is True
     assert {"noai", "noimageai", "noimageindex"} <= set(facts.robots_directives)
     assert facts.tdm.reservation == 1
