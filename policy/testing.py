@@ -2,7 +2,9 @@
 
 A case gives a purpose, a jurisdiction and signals, and expects an effect,
 optionally the exact set of matched rules (``rules``), a subset
-(``rules_include``) and the exact obligations. The run fails when a case fails
+(``rules_include``), the exact obligations, and provisions the decision must
+cite (``citations_include``), must not cite (``citations_exclude``) or must
+record as breached (``breaches_include``). The run fails when a case fails
 or when no case ran, and reports the rules that no case matched.
 """
 
@@ -95,6 +97,16 @@ def _run_case(engine: Any, case: dict[str, Any], path: str, line: int) -> CaseRe
     missing = set(expect.get("rules_include", [])) - matched
     if missing:
         problems.append(f"rules expected to match but did not: {sorted(missing)}")
+    problems += _listed(expect, "citations_include", decision.citations, "cite")
+    problems += _listed(expect, "breaches_include", decision.breaches, "record as breached")
+    wrong = sorted(set(expect.get("citations_exclude", [])) & set(decision.citations))
+    if wrong:
+        problems.append(f"citations expected absent but cited: {wrong}")
     if "obligations" in expect and dict(expect["obligations"]) != dict(decision.obligations):
         problems.append(f"obligations: expected {expect['obligations']}, got {dict(decision.obligations)}")
     return CaseResult(path, line, case["name"], problems, decision)
+
+
+def _listed(expect: dict[str, Any], key: str, actual: tuple[str, ...], verb: str) -> list[str]:
+    missing = sorted(set(expect.get(key, [])) - set(actual))
+    return [f"expected the decision to {verb} {missing}, it has {list(actual)}"] if missing else []
