@@ -405,6 +405,7 @@ def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_
     """Check rule packs (names or folders or files; default: the shipped packs) and the registries (default: shipped)."""
     from policy.issues import shown_issues
     from policy.packs import REGISTRY_DIR, lint_registries, read_pack
+    from policy.provisions import PROVISIONS_FILE, known_provisions
 
     errors = warnings = 0
     for target in _pack_paths(paths):
@@ -415,6 +416,13 @@ def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_
         warnings += len(pack.issues) - len(pack.errors)
         click.echo(f"{pack.name}: {len(pack.rules)} rules in {len(pack.rule_files)} files, "
                    f"{len(pack.errors)} errors, {len(pack.issues) - len(pack.errors)} warnings")
+    provisions = known_provisions()
+    for line in shown_issues(provisions.issues):
+        click.echo(line)
+    errors += sum(issue.severity == "error" for issue in provisions.issues)
+    unverified = sum(p.unverified is not None for p in provisions.by_id.values())
+    click.echo(f"provisions: {len(provisions.by_id)} known ({unverified} not confirmed by the reference), "
+               f"{PROVISIONS_FILE}")
     if not paths or site_registries or terms_registries:
         issues = lint_registries([Path(p) for p in site_registries] or [REGISTRY_DIR / "sites.yaml"],
                                  [Path(p) for p in terms_registries] or [REGISTRY_DIR / "terms.yaml"])
