@@ -133,6 +133,11 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_MAX_IMAGES_PER_SITE", int, 0, "Image requests per host; 0 means no limit.", minimum=0),
     Setting("FAIRCRAWL_MAX_PAGES", int, 0, "Page requests per run; 0 means no limit (budget.pages).", minimum=0),
     Setting("FAIRCRAWL_MAX_PAGES_PER_SITE", int, 0, "Page requests per host; 0 means no limit.", minimum=0),
+    Setting("FAIRCRAWL_OPERATOR_JURISDICTION", str, "UNKNOWN",
+            "Where the crawl's operator is established (FR, US-CA, EU ...): for faces the stricter of this and the site's "
+            "law applies (GDPR Art. 3(1) follows the operator); UNKNOWN gets the strictest.",
+            pattern=r"(?i)UNKNOWN|EU|EEA|UK|[A-Z]{2}(-[A-Z0-9]{1,3})?",
+            why="an ISO 3166 code (FR), a subdivision (US-IL), EU, EEA or UNKNOWN"),
     Setting("FAIRCRAWL_PAGE_MAX_BYTES", int, 10 * _MIB, "Page responses larger than this fail (fetch.too_large).",
             minimum=1024, maximum=1024 * _MIB),
     Setting("FAIRCRAWL_POLICY", str, "lawful",

@@ -43,6 +43,9 @@ def registry_paths(settings: Any) -> tuple[list[Path], list[Path]]:
 
 
 def load_crawl_policy(settings: Any) -> LoadedPolicy:
+    from crawler.policy_runtime import operator_jurisdiction
+
+    operator_jurisdiction(settings)  # a code no rule could name stops the crawl before anything is fetched
     sites, terms = registry_paths(settings)
     return load_policy(setting(settings, "FAIRCRAWL_POLICY"), [Path(p) for p in setting(settings, "FAIRCRAWL_RULES")],
                        sites, terms)

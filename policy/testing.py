@@ -1,6 +1,7 @@
 """Table-driven tests for rule packs (OPA's model): cases live next to the rules.
 
-A case gives a purpose, a jurisdiction and signals, and expects an effect,
+A case gives a purpose, a jurisdiction (and optionally the operator's, see
+:mod:`policy.whose_law`) and signals, and expects an effect,
 optionally the exact set of matched rules (``rules``), a subset
 (``rules_include``), the exact obligations, and provisions the decision must
 cite (``citations_include``), must not cite (``citations_exclude``) or must
@@ -21,6 +22,7 @@ from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
 from policy.packs import RulePack
 from policy.schemas import RULES_DIR, load_schema, schema_issues
 from policy.vocabulary import PURPOSES, SIGNALS
+from policy.whose_law import decide_for_parties
 
 
 @dataclass(slots=True)
@@ -82,13 +84,18 @@ def _run_case(engine: Any, case: dict[str, Any], path: str, line: int) -> CaseRe
     if given["purpose"] not in PURPOSES:
         problems.append(f"unknown purpose {given['purpose']!r}")
     jurisdiction = given.get("jurisdiction", UNKNOWN)
-    if not is_known_code(jurisdiction):
-        problems.append(f"unknown jurisdiction {jurisdiction!r}")
+    operator = given.get("operator")
+    for code in (jurisdiction, *([operator] if operator is not None else [])):
+        if not is_known_code(code):
+            problems.append(f"unknown jurisdiction {code!r}")
     signals = given.get("signals") or {}
     problems += [f"unknown signal {name!r}" for name in signals if name not in SIGNALS]
     if problems:
         return CaseResult(path, line, case["name"], problems, None)
-    decision = engine.decide(PolicyContext(given["purpose"], jurisdiction.upper(), signals))
+    if operator is None:
+        decision = engine.decide(PolicyContext(given["purpose"], jurisdiction.upper(), signals))
+    else:
+        decision = decide_for_parties(engine, given["purpose"], jurisdiction.upper(), operator.upper(), signals)
     if decision.effect != expect["effect"]:
         problems.append(f"effect: expected {expect['effect']}, got {decision.effect} ({decision.summary})")
     matched = set(decision.matched_rules)

@@ -129,7 +129,7 @@ REASON_CODES: frozenset[str] = frozenset({
     "optout.url_match", "optout.image_match", "optout.face_match", "optout.unscreenable", "optout.screened",
     "optout.ignored", "storage.write_failed",
     # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too
-    "policy.default_deny", "policy.testsites_only",
+    "policy.default_deny", "policy.testsites_only", "policy.whose_law",
     # produced by the crawler on main since f494248 (budgets, URL checks, stage errors, the record's cap)
     "budget.pages", "budget.images", "budget.pages_per_site", "budget.images_per_site", "host.unresolvable",
     "url.too_long", "url.unparseable", "page.unusable_links", "faces.search_incomplete", "internal.error",
