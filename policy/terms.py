@@ -2,7 +2,9 @@
 
 Free-text terms of service cannot be read reliably by a machine, so compliance
 engineers record their reading here (origin, the two answers, the terms URL,
-the review date, and any recorded consent such as model releases). A site
+the review date, and any recorded consent such as model releases: its basis,
+who received it (``to``), the purposes it covers and its retention). Only a
+consent given to faircrawl counts, and only for the purposes it names. A site
 missing from the registry has ``unknown`` terms, which the lawful pack treats
 as "not permitted" for biometric purposes.
 """
@@ -20,6 +22,8 @@ from policy.schemas import REGISTRY_DIR
 
 ANSWERS = ("permitted", "forbidden", "unknown")
 TEMPLATE_CONSENTS = ("transient", "persist")
+#: The only recipient whose consent faircrawl applies (``consent.to``).
+CONSENT_TO = "faircrawl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +37,26 @@ class TermsEntry:
     consent_templates: str | None  # transient | persist
     consent_retention_days: int | None
     source: str  # file:line
+    consent_to: str | None = None  # who received the consent; only CONSENT_TO counts for faircrawl
+    consent_purposes: tuple[str, ...] = ()  # what it covers: collect_image, face_template
+
+    @property
+    def consent_to_faircrawl(self) -> bool:
+        """A consent counts only when faircrawl received it: consent per site is not consent to faircrawl."""
+        return self.consent_basis is not None and (self.consent_to or "").strip().lower() == CONSENT_TO
 
     def signals(self) -> dict[str, object]:
-        return {
+        signals: dict[str, object] = {
             "terms.scraping": self.scraping,
             "terms.biometric": self.biometric,
-            "consent.biometric": self.consent_basis is not None,
+            "consent.biometric": self.consent_to_faircrawl,
             "consent.templates": self.consent_templates,
         }
+        if self.consent_to_faircrawl:
+            signals["consent.purposes"] = list(self.consent_purposes)
+            if self.consent_retention_days is not None:
+                signals["consent.retention_days"] = self.consent_retention_days
+        return signals
 
 
 UNKNOWN_TERMS_SIGNALS = {"terms.scraping": "unknown", "terms.biometric": "unknown", "consent.biometric": False}
@@ -81,5 +97,5 @@ def _entry(item: RegistryItem) -> TermsEntry:
         item.host, fields.get("scraping", "unknown"), fields.get("biometric", "unknown"), fields.get("terms_url", ""),
         fields["reviewed"], consent["basis"] if consent else None,
         consent.get("templates", "transient") if consent else None, consent.get("retention_days") if consent else None,
-        item.source,
+        item.source, consent.get("to") if consent else None, tuple(consent.get("purposes", ())) if consent else (),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policy.engine import Decision, PolicyContext
+from policy.engine import Decision
 from policy.issues import LintIssue
 from policy.jurisdiction import UNKNOWN, is_known_code
 from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
@@ -92,10 +92,7 @@ def _run_case(engine: Any, case: dict[str, Any], path: str, line: int) -> CaseRe
     problems += [f"unknown signal {name!r}" for name in signals if name not in SIGNALS]
     if problems:
         return CaseResult(path, line, case["name"], problems, None)
-    if operator is None:
-        decision = engine.decide(PolicyContext(given["purpose"], jurisdiction.upper(), signals))
-    else:
-        decision = decide_for_parties(engine, given["purpose"], jurisdiction.upper(), operator.upper(), signals)
+    decision = decide_for_parties(engine, given["purpose"], jurisdiction.upper(), (operator or jurisdiction).upper(), signals)
     if decision.effect != expect["effect"]:
         problems.append(f"effect: expected {expect['effect']}, got {decision.effect} ({decision.summary})")
     matched = set(decision.matched_rules)

@@ -50,6 +50,8 @@ SIGNALS: dict[str, SignalSpec] = {
     "terms.biometric": SignalSpec("str", "site terms on biometric use of its images", ("permitted", "forbidden", "unknown")),
     "consent.biometric": SignalSpec("bool", "a recorded explicit consent/written release covers the people pictured"),
     "consent.templates": SignalSpec("str", "what the recorded consent allows for templates", ("transient", "persist")),
+    "consent.purposes": SignalSpec("list", "what a consent given to faircrawl covers", ("collect_image", "face_template")),
+    "consent.retention_days": SignalSpec("int", "how long the consent allows persisted templates to be kept"),
     "image.faces": SignalSpec("int", "number of faces detected in the image (absent until detected)"),
     "site.testsite": SignalSpec("bool", "the host is a local test site of the catalog"),
 }

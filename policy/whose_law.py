@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from policy.consent import bounded, scoped
 from policy.engine import Decision, PolicyContext, PolicyEngine, Signals, combine_two
 from policy.jurisdiction import UNKNOWN
 from policy.vocabulary import Purpose
@@ -23,7 +24,15 @@ FACE_PURPOSES = frozenset({Purpose.COLLECT_IMAGE, Purpose.FACE_TEMPLATE})
 
 
 def decide_for_parties(engine: PolicyEngine, purpose: str, site: str, operator: str, signals: Signals) -> Decision:
-    """The decision under the stricter of ``site`` and ``operator`` for face purposes, else under ``site``."""
+    """The decision under the stricter of ``site`` and ``operator`` for face purposes, else under ``site``.
+
+    Only what a recorded consent covers is applied (policy.consent: its purposes and retention).
+    """
+    signals = scoped(purpose, signals)
+    return bounded(_for_parties(engine, purpose, site, operator, signals), signals)
+
+
+def _for_parties(engine: PolicyEngine, purpose: str, site: str, operator: str, signals: Signals) -> Decision:
     first = engine.decide(PolicyContext(purpose, site, signals))
     if purpose not in FACE_PURPOSES or operator.upper() == site.upper():
         return first
