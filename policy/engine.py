@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.jurisdiction import jurisdiction_matches
-from policy.vocabulary import OBLIGATION_ORDER, Obligation
+from policy.vocabulary import DAY_LIMITS, OBLIGATION_ORDER
 
 Signals = Mapping[str, Any]
 
@@ -144,7 +144,7 @@ def _add_obligations(combined: dict[str, Any], more: Mapping[str, Any]) -> None:
             combined[name] = value
         elif name in OBLIGATION_ORDER:
             combined[name] = min(combined[name], value, key=OBLIGATION_ORDER[name].index)
-        elif name == Obligation.RETENTION_DAYS:
+        elif name in DAY_LIMITS:
             combined[name] = min(combined[name], value)
         else:
             combined[name] = bool(combined[name]) or bool(value)

@@ -39,6 +39,8 @@ class TermsEntry:
     source: str  # file:line
     consent_to: str | None = None  # who received the consent; only CONSENT_TO counts for faircrawl
     consent_purposes: tuple[str, ...] = ()  # what it covers: collect_image, face_template
+    consent_purpose_ends: str | None = None  # YYYY-MM-DD: the purpose ends (the law's destruction clock starts)
+    consent_last_interaction: str | None = None  # YYYY-MM-DD: the people's last interaction (BIPA's 3 years)
 
     @property
     def consent_to_faircrawl(self) -> bool:
@@ -56,6 +58,10 @@ class TermsEntry:
             signals["consent.purposes"] = list(self.consent_purposes)
             if self.consent_retention_days is not None:
                 signals["consent.retention_days"] = self.consent_retention_days
+            for name, value in (("consent.purpose_ends", self.consent_purpose_ends),
+                                ("consent.last_interaction", self.consent_last_interaction)):
+                if value is not None:
+                    signals[name] = value
         return signals
 
 
@@ -98,4 +104,6 @@ def _entry(item: RegistryItem) -> TermsEntry:
         fields["reviewed"], consent["basis"] if consent else None,
         consent.get("templates", "transient") if consent else None, consent.get("retention_days") if consent else None,
         item.source, consent.get("to") if consent else None, tuple(consent.get("purposes", ())) if consent else (),
+        str(consent["purpose_ends"]) if consent and "purpose_ends" in consent else None,
+        str(consent["last_interaction"]) if consent and "last_interaction" in consent else None,
     )

@@ -52,6 +52,8 @@ SIGNALS: dict[str, SignalSpec] = {
     "consent.templates": SignalSpec("str", "what the recorded consent allows for templates", ("transient", "persist")),
     "consent.purposes": SignalSpec("list", "what a consent given to faircrawl covers", ("collect_image", "face_template")),
     "consent.retention_days": SignalSpec("int", "how long the consent allows persisted templates to be kept"),
+    "consent.purpose_ends": SignalSpec("str", "the date the purpose the consent was given for ends (YYYY-MM-DD)"),
+    "consent.last_interaction": SignalSpec("str", "the date of the people's last interaction with faircrawl (YYYY-MM-DD)"),
     "image.faces": SignalSpec("int", "number of faces detected in the image (absent until detected)"),
     "site.testsite": SignalSpec("bool", "the host is a local test site of the catalog"),
 }
@@ -59,7 +61,9 @@ SIGNALS: dict[str, SignalSpec] = {
 
 class Obligation:
     TEMPLATES = "templates"  # none | transient | persist
-    RETENTION_DAYS = "retention_days"  # for persisted templates
+    RETENTION_DAYS = "retention_days"  # for persisted templates, from their creation
+    AFTER_PURPOSE_DAYS = "after_purpose_days"  # ... at most this long after their purpose ends
+    LAST_INTERACTION_DAYS = "last_interaction_days"  # ... and after the person's last interaction
     FACE_IMAGES = "face_images"  # exclude | store: may an image showing faces be kept
     ATTRIBUTION = "attribution"  # bool: keep creator and licence (CC BY)
     NO_DERIVATIVES = "no_derivatives"  # bool: never publish crops or resizes (CC ND)
@@ -70,7 +74,9 @@ OBLIGATION_ORDER: dict[str, tuple[str, ...]] = {
     Obligation.TEMPLATES: ("none", "transient", "persist"),
     Obligation.FACE_IMAGES: ("exclude", "store"),
 }
-OBLIGATIONS = (*OBLIGATION_ORDER, Obligation.RETENTION_DAYS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES)
+#: Obligations that are limits in days: the shortest wins.
+DAY_LIMITS = (Obligation.RETENTION_DAYS, Obligation.AFTER_PURPOSE_DAYS, Obligation.LAST_INTERACTION_DAYS)
+OBLIGATIONS = (*OBLIGATION_ORDER, *DAY_LIMITS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES)
 
 
 # -- reason codes -------------------------------------------------------------------------------
