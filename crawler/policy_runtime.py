@@ -18,7 +18,7 @@ from crawler.sitefiles import SiteFilesCache
 from policy import Reason
 from policy.engine import Decision, Rule
 from policy.errors import ConfigError
-from policy.jurisdiction import Jurisdiction, is_known_code, resolve
+from policy.jurisdiction import UNKNOWN, Jurisdiction, is_known_code, resolve
 from policy.packs import REGISTRY_DIR, LoadedPolicy
 from policy.vocabulary import Purpose
 from policy.whose_law import decide_for_parties
@@ -48,8 +48,18 @@ def pack_may_ask_about_faces(rule: Rule, jurisdiction: str | None = None) -> boo
 
 
 def operator_jurisdiction(settings: Any) -> str:
-    """FAIRCRAWL_OPERATOR_JURISDICTION, upper-cased and checked (ConfigError for a code no rule could name)."""
+    """FAIRCRAWL_OPERATOR_JURISDICTION, upper-cased and checked (ConfigError for a code no rule could name).
+
+    Not configured: UNKNOWN (fail closed), except in test-site mode, whose catalog names its operator.
+    """
     code = str(setting(settings, "FAIRCRAWL_OPERATOR_JURISDICTION")).upper()
+    if not code:
+        testsites = settings.getbool("FAIRCRAWL_TESTSITES") if hasattr(settings, "getbool") else False
+        if testsites:
+            from crawler.testsites.registry import TESTSITE_OPERATOR
+
+            return TESTSITE_OPERATOR
+        return UNKNOWN
     code = "GB" if code == "UK" else code
     if not is_known_code(code) or code == "*":
         raise ConfigError(f"FAIRCRAWL_OPERATOR_JURISDICTION={code!r} is not a jurisdiction: use an ISO 3166 code (FR), "
