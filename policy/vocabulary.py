@@ -67,6 +67,7 @@ class Obligation:
     FACE_IMAGES = "face_images"  # exclude | store: may an image showing faces be kept
     ATTRIBUTION = "attribution"  # bool: keep creator and licence (CC BY)
     NO_DERIVATIVES = "no_derivatives"  # bool: never publish crops or resizes (CC ND)
+    NONCOMMERCIAL_ONLY = "noncommercial_only"  # bool: a NonCommercial licence (CC NC): non-commercial use only
 
 
 #: For each ordered obligation, its values from strictest to most permissive.
@@ -76,7 +77,8 @@ OBLIGATION_ORDER: dict[str, tuple[str, ...]] = {
 }
 #: Obligations that are limits in days: the shortest wins.
 DAY_LIMITS = (Obligation.RETENTION_DAYS, Obligation.AFTER_PURPOSE_DAYS, Obligation.LAST_INTERACTION_DAYS)
-OBLIGATIONS = (*OBLIGATION_ORDER, *DAY_LIMITS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES)
+OBLIGATIONS = (*OBLIGATION_ORDER, *DAY_LIMITS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES,
+               Obligation.NONCOMMERCIAL_ONLY)
 
 
 # -- reason codes -------------------------------------------------------------------------------
