@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from policy.issues import LintIssue
@@ -52,11 +52,17 @@ class Provisions:
         """A warning when ``citation`` names no known provision; None when it does."""
         if self.find(citation) is not None:
             return None
-        close = difflib.get_close_matches(citation.split(" (")[0], list(self.by_id), n=1, cutoff=0.7)
+        close = _closest(citation.split(" (")[0][:200], tuple(self.by_id))
         hint = (f"did you mean {close[0]!r}? " if close else "") + (
             f"cite a provision listed in {PROVISIONS_FILE.name} (add it there with its instrument, title and source), "
             "optionally followed by a note in parentheses")
         return LintIssue("warning", path, line, f"{what} {citation!r:.120} is not a known provision", hint, rule_id)
+
+
+@lru_cache(maxsize=4096)
+def _closest(text: str, ids: tuple[str, ...]) -> list[str]:
+    """The known id nearest to a miscitation (cached: a big pack repeats the same few)."""
+    return difflib.get_close_matches(text, ids, n=1, cutoff=0.7)
 
 
 @cache
