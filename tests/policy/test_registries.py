@@ -307,3 +307,26 @@ def test_a_consent_names_known_purposes(tmp_path: Path, consent: str, message: s
     registry = write(tmp_path / "terms.yaml", f"terms:\n  - {{host: r.example.com, reviewed: 2026-11-01, consent: {consent}}}\n")
 
     assert message in only_error(TermsRegistry.read([registry])[1]).message
+
+
+# -- registries from outside the code (issue 11): --sites/--terms, FAIRCRAWL_SITES/FAIRCRAWL_TERMS -----------------
+
+
+def test_explain_uses_a_registry_given_with_sites_and_refuses_a_broken_one(tmp_path: Path) -> None:
+    broken = write(tmp_path / "ours" / "sites.yaml", "sites:\n" + site("com"))
+
+    process = faircrawl("policy", "explain", "--sites", str(broken), "http://example.com/a.jpg")
+
+    assert process.returncode != 0
+    assert f"{broken}:2: error: host 'com'" in process.stderr
+
+
+def test_policy_lint_checks_the_registries_named_in_the_environment(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = write(tmp_path / "ours" / "terms.yaml", "terms:\n  - {host: a.example.com}\n")
+    monkeypatch.setenv("FAIRCRAWL_TERMS", str(broken))
+
+    process = faircrawl("policy", "lint")
+
+    assert process.returncode == 1
+    assert f"{broken}:2: error:" in process.stdout
