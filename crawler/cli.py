@@ -87,6 +87,26 @@ def main() -> None:
 # -- crawl ----------------------------------------------------------------------
 
 
+def _registry_options(function: Any) -> Any:
+    """--sites, --terms (repeatable) and --operator-jurisdiction, shared by crawl and policy explain."""
+    for option in reversed((
+        click.option("--sites", "site_registries", metavar="FILE", multiple=True, type=click.Path(dir_okay=False),
+                     help="A site registry of your own (repeatable; FAIRCRAWL_SITES). Default: the shipped one."),
+        click.option("--terms", "terms_registries", metavar="FILE", multiple=True, type=click.Path(dir_okay=False),
+                     help="A terms registry of your own (repeatable; FAIRCRAWL_TERMS). Default: the shipped one."),
+        click.option("--operator-jurisdiction", "operator", metavar="CODE", default=None,
+                     help="Where the operator is established (FAIRCRAWL_OPERATOR_JURISDICTION). Default: UNKNOWN, "
+                          "the strictest (test-site mode: the catalog's, US-CA)."),
+    )):
+        function = option(function)
+    return function
+
+
+def _registry_settings(sites: tuple[str, ...], terms: tuple[str, ...], operator: str | None) -> dict[str, Any]:
+    return {"FAIRCRAWL_SITES": list(sites) or None, "FAIRCRAWL_TERMS": list(terms) or None,
+            "FAIRCRAWL_OPERATOR_JURISDICTION": operator}
+
+
 @main.command()
 @click.argument("urls", nargs=-1)
 @click.option("--testsites", is_flag=True, help="Crawl the test-site catalog (its hostnames are routed to 127.0.0.1).")
@@ -103,6 +123,7 @@ def main() -> None:
               help="Rule pack: lawful (default), unlawful-demo, or a pack folder or rule file (FAIRCRAWL_POLICY).")
 @click.option("--rules", "rule_files", metavar="FILE", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Add a rule file to the pack (repeatable).")
+@_registry_options
 @click.option("--concurrency", type=click.IntRange(1, 512), default=None, help="Concurrent requests (default 32).")
 @click.option("--max-pages", type=click.IntRange(0), default=None, help="Page requests for the run; 0: no limit.")
 @click.option("--max-images", type=click.IntRange(0), default=None, help="Image requests for the run; 0: no limit.")
@@ -114,6 +135,7 @@ def main() -> None:
 def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, db: str | None,
           store: str | None, report_path: str | None, allow_private_hosts: bool | None,
           product_token: str | None, policy_name: str | None, rule_files: tuple[str, ...],
+          site_registries: tuple[str, ...], terms_registries: tuple[str, ...], operator: str | None,
           concurrency: int | None, max_pages: int | None, max_images: int | None, max_pages_per_site: int | None,
           max_images_per_site: int | None, no_sign: bool, verbose: int) -> None:
     """Crawl URLS (or, with --testsites, the whole test-site catalog) and store allowed images."""
@@ -121,6 +143,7 @@ def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, 
                         report_path=report_path, allow_private_hosts=allow_private_hosts,
                         product_token=product_token, policy_name=policy_name, rule_files=rule_files,
                         concurrency=concurrency, verbose=verbose, sign=False if no_sign else None,
+                        registries=_registry_settings(site_registries, terms_registries, operator),
                         budgets={"FAIRCRAWL_MAX_PAGES": max_pages, "FAIRCRAWL_MAX_IMAGES": max_images,
                                  "FAIRCRAWL_MAX_PAGES_PER_SITE": max_pages_per_site,
                                  "FAIRCRAWL_MAX_IMAGES_PER_SITE": max_images_per_site})
@@ -140,7 +163,8 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
               allow_private_hosts: bool | None = None, product_token: str | None = None,
               policy_name: str | None = None, rule_files: tuple[str, ...] = (),
               concurrency: int | None = None, verbose: int = 0,
-              budgets: dict[str, int | None] | None = None, sign: bool | None = None) -> dict[str, Any]:
+              budgets: dict[str, int | None] | None = None, sign: bool | None = None,
+              registries: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
     from crawler.report import build_report, format_summary
     from crawler.startup import check_report_path, load_crawl_policy, preflight
@@ -163,6 +187,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         FAIRCRAWL_RULES=list(rule_files) or None, FAIRCRAWL_TESTSITES=testsites,
         FAIRCRAWL_TESTSITES_SERVER=testsites_server, FAIRCRAWL_ALLOW_PRIVATE_HOSTS=allow_private_hosts,
         FAIRCRAWL_SIGN=sign, LOG_LEVEL=["WARNING", "INFO", "DEBUG"][min(verbose, 2)], **(budgets or {}),
+        **(registries or {}),
         **({"CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, concurrency // 2)}
            if concurrency is not None else {}))
     check_settings(settings)
@@ -407,6 +432,7 @@ def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_
     """Check rule packs (names or folders or files; default: the shipped packs) and the registries (default: shipped)."""
     from policy.issues import shown_issues
     from policy.packs import REGISTRY_DIR, lint_registries, read_pack
+    from policy.provisions import PROVISIONS_FILE, known_provisions
 
     errors = warnings = 0
     for target in _pack_paths(paths):
@@ -417,6 +443,15 @@ def policy_lint(paths: tuple[str, ...], site_registries: tuple[str, ...], terms_
         warnings += len(pack.issues) - len(pack.errors)
         click.echo(f"{pack.name}: {len(pack.rules)} rules in {len(pack.rule_files)} files, "
                    f"{len(pack.errors)} errors, {len(pack.issues) - len(pack.errors)} warnings")
+    provisions = known_provisions()
+    for line in shown_issues(provisions.issues):
+        click.echo(line)
+    errors += sum(issue.severity == "error" for issue in provisions.issues)
+    unverified = sum(p.unverified is not None for p in provisions.by_id.values())
+    click.echo(f"provisions: {len(provisions.by_id)} known ({unverified} not confirmed by the reference), "
+               f"{PROVISIONS_FILE}")
+    site_registries = site_registries or tuple(setting(crawl_settings(), "FAIRCRAWL_SITES"))
+    terms_registries = terms_registries or tuple(setting(crawl_settings(), "FAIRCRAWL_TERMS"))
     if not paths or site_registries or terms_registries:
         issues = lint_registries([Path(p) for p in site_registries] or [REGISTRY_DIR / "sites.yaml"],
                                  [Path(p) for p in terms_registries] or [REGISTRY_DIR / "terms.yaml"])
@@ -478,11 +513,13 @@ def policy_test(paths: tuple[str, ...], verbose: bool) -> None:
 @click.option("--policy", "policy_name", metavar="PACK", default=None, help="Rule pack (default: lawful).")
 @click.option("--rules", "rule_files", metavar="FILE", multiple=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--testsites", is_flag=True, help="Reach the test-site catalog's hostnames (served locally).")
+@_registry_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also show the rules that did not match and why.")
 def policy_explain(url: str, jurisdiction: str | None, purpose: str | None, page_url: str | None,
-                   policy_name: str | None, rule_files: tuple[str, ...], testsites: bool, as_json: bool,
-                   verbose: bool) -> None:
+                   policy_name: str | None, rule_files: tuple[str, ...], testsites: bool,
+                   site_registries: tuple[str, ...], terms_registries: tuple[str, ...], operator: str | None,
+                   as_json: bool, verbose: bool) -> None:
     """Fetch URL as a crawl would (its site files, its page) and print the decision record the crawl would make,
     with the signals, jurisdiction, matching rules, obligations and citations. Stores nothing."""
     from crawler.explain import ExplainTarget, explain_targets, explanation_dict, format_explanation
@@ -500,7 +537,9 @@ def policy_explain(url: str, jurisdiction: str | None, purpose: str | None, page
         if not photos_present():
             raise UsageError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
     settings = crawl_settings(FAIRCRAWL_POLICY=policy_name, FAIRCRAWL_RULES=list(rule_files) or None,
-                              FAIRCRAWL_TESTSITES=testsites)
+                              FAIRCRAWL_TESTSITES=testsites,
+                              **_registry_settings(site_registries, terms_registries, operator))
+    check_settings(settings)
     explained = explain_targets([ExplainTarget(url, page_url)], settings, jurisdiction=jurisdiction)[0]
     if as_json:
         click.echo(json.dumps(explanation_dict(explained, purpose), indent=2, ensure_ascii=False))

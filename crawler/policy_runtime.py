@@ -17,10 +17,12 @@ from crawler.linked import LinkedDocuments
 from crawler.settings import setting
 from crawler.sitefiles import SiteFilesCache
 from policy import Reason
-from policy.engine import Decision, PolicyContext, Rule
-from policy.jurisdiction import Jurisdiction, resolve
+from policy.engine import Decision, Rule
+from policy.errors import ConfigError
+from policy.jurisdiction import UNKNOWN, Jurisdiction, is_known_code, resolve
 from policy.packs import REGISTRY_DIR, LoadedPolicy
 from policy.vocabulary import Purpose
+from policy.whose_law import decide_for_parties
 
 T = TypeVar("T")
 
@@ -44,6 +46,26 @@ def pack_may_ask_about_faces(rule: Rule, jurisdiction: str | None = None) -> boo
         return False
     return any(c.signal == "image.faces" for c in rule.conditions) or (
         Purpose.FACE_TEMPLATE in rule.purposes and rule.effect == "allow")
+
+
+def operator_jurisdiction(settings: Any) -> str:
+    """FAIRCRAWL_OPERATOR_JURISDICTION, upper-cased and checked (ConfigError for a code no rule could name).
+
+    Not configured: UNKNOWN (fail closed), except in test-site mode, whose catalog names its operator.
+    """
+    code = str(setting(settings, "FAIRCRAWL_OPERATOR_JURISDICTION")).upper()
+    if not code:
+        testsites = settings.getbool("FAIRCRAWL_TESTSITES") if hasattr(settings, "getbool") else False
+        if testsites:
+            from crawler.testsites.registry import TESTSITE_OPERATOR
+
+            return TESTSITE_OPERATOR
+        return UNKNOWN
+    code = "GB" if code == "UK" else code
+    if not is_known_code(code) or code == "*":
+        raise ConfigError(f"FAIRCRAWL_OPERATOR_JURISDICTION={code!r} is not a jurisdiction: use an ISO 3166 code (FR), "
+                          "a subdivision (US-IL), EU or UNKNOWN")
+    return code
 
 
 def per_crawler(crawler: Crawler, attribute: str, build: Callable[[Crawler], T]) -> T:
@@ -71,6 +93,7 @@ class CrawlPolicy:
         # `policy explain --jurisdiction CODE` decides as if every site were there (dry runs only).
         given = settings.get("FAIRCRAWL_EXPLAIN_JURISDICTION") if settings.getbool("FAIRCRAWL_DRY_RUN") else ""
         self.given_jurisdiction = Jurisdiction(given, "given", "--jurisdiction on the command line") if given else None
+        self.operator: str = operator_jurisdiction(settings)
         self._faces_matter: dict[str, bool] = {}
         self.catalog_hosts: frozenset[str] = frozenset()
         if self.testsites:
@@ -98,20 +121,21 @@ class CrawlPolicy:
         return signals
 
     def faces_may_matter(self, jurisdiction: str) -> bool:
-        """Could faces change an image's fate here: a rule about faces, or a template allowed? (cached per code)"""
-        if jurisdiction not in self._faces_matter:
-            self._faces_matter[jurisdiction] = any(pack_may_ask_about_faces(rule, jurisdiction)
-                                                   for rule in self.loaded.pack.rules)
-        return self._faces_matter[jurisdiction]
+        """Could faces change an image's fate under the site's or the operator's law? (cached per code)"""
+        for code in (jurisdiction, self.operator):
+            if code not in self._faces_matter:
+                self._faces_matter[code] = any(pack_may_ask_about_faces(rule, code) for rule in self.loaded.pack.rules)
+        return self._faces_matter[jurisdiction] or self._faces_matter[self.operator]
 
     def decide(self, purpose: str, jurisdiction: Jurisdiction, signals: dict[str, Any]) -> Decision:
-        return self.engine.decide(PolicyContext(purpose, jurisdiction.code, signals))
+        """For faces, the stricter of the site's and the operator's law (policy.whose_law)."""
+        return decide_for_parties(self.engine, purpose, jurisdiction.code, self.operator, signals)
 
     def policy_reasons(self, decision: Decision) -> list[Reason]:
         """One reason per rule that decided, with its description and citations."""
         if not decision.deciding_rules:
             return [Reason("policy", "policy.default_deny", decision.summary)]
-        reasons = []
+        reasons = [Reason("policy", "policy.whose_law", decision.law, {"operator": self.operator})] if decision.law else []
         for rule_id in decision.deciding_rules:
             rule = self.rules[rule_id]
             evidence: dict[str, Any] = {"rule_source": rule.source, "citations": list(rule.citations)}

@@ -159,6 +159,12 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_MAX_IMAGES_PER_SITE", int, 0, "Image requests per host; 0 means no limit.", minimum=0),
     Setting("FAIRCRAWL_MAX_PAGES", int, 0, "Page requests per run; 0 means no limit (budget.pages).", minimum=0),
     Setting("FAIRCRAWL_MAX_PAGES_PER_SITE", int, 0, "Page requests per host; 0 means no limit.", minimum=0),
+    Setting("FAIRCRAWL_OPERATOR_JURISDICTION", str, "",
+            "Where the crawl's operator is established (FR, US-CA, EU ...): for faces the stricter of this and the site's "
+            "law applies (GDPR Art. 3(1) follows the operator). Empty means UNKNOWN, the strictest (in test-site mode: "
+            "the catalog's operator, US-CA).",
+            pattern=r"(?i)(UNKNOWN|EU|EEA|UK|[A-Z]{2}(-[A-Z0-9]{1,3})?)?",
+            why="an ISO 3166 code (FR), a subdivision (US-IL), EU, EEA or UNKNOWN"),
     Setting("FAIRCRAWL_PAGE_MAX_BYTES", int, 10 * _MIB, "Page responses larger than this fail (fetch.too_large).",
             minimum=1024, maximum=1024 * _MIB),
     Setting("FAIRCRAWL_POLICY", str, "lawful",
@@ -188,6 +194,9 @@ faircrawl_settings: tuple[Setting, ...] = (
     Setting("FAIRCRAWL_SIGNING_KEY_FILE", str, "var/rights-signing.key",
             "The Ed25519 key that signs rights receipts (mode 0600, made on first use; the public key beside it, .pub).",
             pattern=r".+", why="a file path"),
+    Setting("FAIRCRAWL_SITES", list, [],
+            "Site registries kept outside the code (--sites FILE, repeatable; os.pathsep-separated); with "
+            "FAIRCRAWL_SITE_REGISTRIES, empty means policy/registry/sites.yaml."),
     Setting("FAIRCRAWL_SITE_REGISTRIES", list, [],
             "Site registries (host -> jurisdiction); empty means policy/registry/sites.yaml."),
     Setting("FAIRCRAWL_SPILL_DIR", str, "var", "Folder for rows the database could not take (unwritten-<run>.jsonl)."),
@@ -195,6 +204,9 @@ faircrawl_settings: tuple[Setting, ...] = (
             pattern=r".+", why="a folder path"),
     Setting("FAIRCRAWL_SUPPRESSION_DB", str, "sqlite:///var/suppression.db",
             "The suppression list's own database, apart from crawl data.", pattern=r"\S+", why="a SQLAlchemy URL"),
+    Setting("FAIRCRAWL_TERMS", list, [],
+            "Terms registries kept outside the code (--terms FILE, repeatable; os.pathsep-separated); with "
+            "FAIRCRAWL_TERMS_REGISTRIES, empty means policy/registry/terms.yaml."),
     Setting("FAIRCRAWL_TERMS_REGISTRIES", list, [],
             "Terms registries (site terms, recorded consent); empty means policy/registry/terms.yaml."),
     Setting("FAIRCRAWL_TESTSITES", bool, False, "Test-site mode: catalog hostnames are routed to the test-site server.",
@@ -238,6 +250,12 @@ def check_settings(settings: Any) -> None:
         raise ConfigError(problems[0])
     for spec in faircrawl_settings:
         setting(settings, spec.name)
+    from policy.jurisdiction import is_known_code
+
+    operator = str(setting(settings, "FAIRCRAWL_OPERATOR_JURISDICTION"))
+    if operator and not is_known_code(operator):
+        raise ConfigError(f"FAIRCRAWL_OPERATOR_JURISDICTION={operator!r} is not a jurisdiction: use an ISO 3166 code "
+                          "(FR), a subdivision (US-IL), EU or UNKNOWN")
 
 
 for _spec in faircrawl_settings:

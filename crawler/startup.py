@@ -38,11 +38,15 @@ def registry_paths(settings: Any) -> tuple[list[Path], list[Path]]:
     """The site and terms registries in use: the configured ones or the shipped ones, plus the catalog's in test-site mode."""
     from crawler.policy_runtime import registry_paths as paths
 
-    return paths(settings.getbool("FAIRCRAWL_TESTSITES"), setting(settings, "FAIRCRAWL_SITE_REGISTRIES"),
-                 setting(settings, "FAIRCRAWL_TERMS_REGISTRIES"))
+    return paths(settings.getbool("FAIRCRAWL_TESTSITES"),
+                 [*setting(settings, "FAIRCRAWL_SITES"), *setting(settings, "FAIRCRAWL_SITE_REGISTRIES")],
+                 [*setting(settings, "FAIRCRAWL_TERMS"), *setting(settings, "FAIRCRAWL_TERMS_REGISTRIES")])
 
 
 def load_crawl_policy(settings: Any) -> LoadedPolicy:
+    from crawler.policy_runtime import operator_jurisdiction
+
+    operator_jurisdiction(settings)  # a code no rule could name stops the crawl before anything is fetched
     sites, terms = registry_paths(settings)
     return load_policy(setting(settings, "FAIRCRAWL_POLICY"), [Path(p) for p in setting(settings, "FAIRCRAWL_RULES")],
                        sites, terms)

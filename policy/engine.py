@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policy.jurisdiction import jurisdiction_matches
-from policy.vocabulary import OBLIGATION_ORDER, Obligation
+from policy.vocabulary import DAY_LIMITS, OBLIGATION_ORDER
 
 Signals = Mapping[str, Any]
 
@@ -123,6 +123,7 @@ class Decision:
     breaches: tuple[str, ...]
     trace: tuple[RuleTrace, ...]
     summary: str
+    law: str = ""  # whose law decided, when more than one party's was asked (policy.whose_law)
 
     @property
     def allowed(self) -> bool:
@@ -133,17 +134,34 @@ def combine_obligations(rules: list[Rule]) -> dict[str, Any]:
     """The strictest of every obligation the rules impose."""
     combined: dict[str, Any] = {}
     for rule in rules:
-        for name, value in rule.obligations.items():
-            if name not in combined:
-                combined[name] = value
-            elif name in OBLIGATION_ORDER:
-                order = OBLIGATION_ORDER[name]
-                combined[name] = min(combined[name], value, key=order.index)
-            elif name == Obligation.RETENTION_DAYS:
-                combined[name] = min(combined[name], value)
-            else:
-                combined[name] = bool(combined[name]) or bool(value)
+        _add_obligations(combined, rule.obligations)
     return combined
+
+
+def _add_obligations(combined: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for name, value in more.items():
+        if name not in combined:
+            combined[name] = value
+        elif name in OBLIGATION_ORDER:
+            combined[name] = min(combined[name], value, key=OBLIGATION_ORDER[name].index)
+        elif name in DAY_LIMITS:
+            combined[name] = min(combined[name], value)
+        else:
+            combined[name] = bool(combined[name]) or bool(value)
+
+
+def combine_two(first: Decision, second: Decision) -> Decision:
+    """Two allows of one request under two laws: the rules of both, the strictest obligations of both."""
+    obligations = dict(first.obligations)
+    _add_obligations(obligations, second.obligations)
+
+    def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*a, *b)))
+
+    return Decision(first.effect, union(first.matched_rules, second.matched_rules),
+                    union(first.deciding_rules, second.deciding_rules), obligations,
+                    union(first.citations, second.citations), union(first.breaches, second.breaches),
+                    (*first.trace, *second.trace), first.summary)
 
 
 class PolicyEngine:

@@ -22,6 +22,7 @@ from policy.issues import LintIssue, shown_issues
 from policy.jurisdiction import SiteRegistry
 from policy.lint import lint_rules
 from policy.loading import PolicyError, PolicyFileError, line_of, load_yaml_with_lines
+from policy.provisions import breach_issues
 from policy.schemas import REGISTRY_DIR, RULES_DIR, load_schema, schema_issues
 from policy.terms import TermsRegistry
 
@@ -196,6 +197,8 @@ def _read_meta(path: Path, folder_name: str, issues: list[LintIssue]) -> PackMet
     if problems:
         issues += problems
         return PackMeta(folder_name, requires_testsites=True)
+    breaches = (document.get("rights_practice") or {}).get("breaches") or {}
+    issues += breach_issues(shown, breaches, lines, ("rights_practice", "breaches"))
     return PackMeta(**{"name": folder_name, **document})
 
 
@@ -217,6 +220,8 @@ def _read_rule_file(path: Path, issues: list[LintIssue]) -> list[Rule]:
         locations |= {f"signals.{name}": line_of(lines, (*where, "when", "signals", name))
                       for name in (item["when"].get("signals") or {})}
         locations["citations"] = line_of(lines, (*where, "citations"))
+        for part in ("citations", "breaches"):
+            locations |= {f"{part}.{i}": line_of(lines, (*where, part, i)) for i in range(len(item.get(part) or ()))}
         rules.append(_build_rule(item, f"{shown}:{line_of(lines, where)}", locations))
     return rules
 

@@ -2,7 +2,9 @@
 
 Free-text terms of service cannot be read reliably by a machine, so compliance
 engineers record their reading here (origin, the two answers, the terms URL,
-the review date, and any recorded consent such as model releases). A site
+the review date, and any recorded consent such as model releases: its basis,
+who received it (``to``), the purposes it covers and its retention). Only a
+consent given to faircrawl counts, and only for the purposes it names. A site
 missing from the registry has ``unknown`` terms, which the lawful pack treats
 as "not permitted" for biometric purposes.
 """
@@ -20,6 +22,8 @@ from policy.schemas import REGISTRY_DIR
 
 ANSWERS = ("permitted", "forbidden", "unknown")
 TEMPLATE_CONSENTS = ("transient", "persist")
+#: The only recipient whose consent faircrawl applies (``consent.to``).
+CONSENT_TO = "faircrawl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +38,33 @@ class TermsEntry:
     consent_retention_days: int | None
     source: str  # file:line
     licence_basis: str | None = None  # a licence faircrawl holds for AI use (RSL token, tdm-policy duties met)
+    consent_to: str | None = None  # who received the consent; only CONSENT_TO counts for faircrawl
+    consent_purposes: tuple[str, ...] = ()  # what it covers: collect_image, face_template
+    consent_purpose_ends: str | None = None  # YYYY-MM-DD: the purpose ends (the law's destruction clock starts)
+    consent_last_interaction: str | None = None  # YYYY-MM-DD: the people's last interaction (BIPA's 3 years)
+
+    @property
+    def consent_to_faircrawl(self) -> bool:
+        """A consent counts only when faircrawl received it: consent per site is not consent to faircrawl."""
+        return self.consent_basis is not None and (self.consent_to or "").strip().lower() == CONSENT_TO
 
     def signals(self) -> dict[str, object]:
-        return {
+        signals: dict[str, object] = {
             "terms.licence_recorded": self.licence_basis is not None,
             "terms.scraping": self.scraping,
             "terms.biometric": self.biometric,
-            "consent.biometric": self.consent_basis is not None,
+            "consent.biometric": self.consent_to_faircrawl,
             "consent.templates": self.consent_templates,
         }
+        if self.consent_to_faircrawl:
+            signals["consent.purposes"] = list(self.consent_purposes)
+            if self.consent_retention_days is not None:
+                signals["consent.retention_days"] = self.consent_retention_days
+            for name, value in (("consent.purpose_ends", self.consent_purpose_ends),
+                                ("consent.last_interaction", self.consent_last_interaction)):
+                if value is not None:
+                    signals[name] = value
+        return signals
 
 
 UNKNOWN_TERMS_SIGNALS = {"terms.licence_recorded": False,
@@ -85,4 +107,7 @@ def _entry(item: RegistryItem) -> TermsEntry:
         fields["reviewed"], consent["basis"] if consent else None,
         consent.get("templates", "transient") if consent else None, consent.get("retention_days") if consent else None,
         item.source, fields["licence"]["basis"] if fields.get("licence") else None,
+        consent.get("to") if consent else None, tuple(consent.get("purposes", ())) if consent else (),
+        str(consent["purpose_ends"]) if consent and "purpose_ends" in consent else None,
+        str(consent["last_interaction"]) if consent and "last_interaction" in consent else None,
     )

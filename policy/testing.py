@@ -1,8 +1,11 @@
 """Table-driven tests for rule packs (OPA's model): cases live next to the rules.
 
-A case gives a purpose, a jurisdiction and signals, and expects an effect,
+A case gives a purpose, a jurisdiction (and optionally the operator's, see
+:mod:`policy.whose_law`) and signals, and expects an effect,
 optionally the exact set of matched rules (``rules``), a subset
-(``rules_include``) and the exact obligations. The run fails when a case fails
+(``rules_include``), the exact obligations, and provisions the decision must
+cite (``citations_include``), must not cite (``citations_exclude``) or must
+record as breached (``breaches_include``). The run fails when a case fails
 or when no case ran, and reports the rules that no case matched.
 """
 
@@ -12,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policy.engine import Decision, PolicyContext
+from policy.engine import Decision
 from policy.issues import LintIssue
 from policy.jurisdiction import UNKNOWN, is_known_code
 from policy.loading import PolicyFileError, line_of, load_yaml_with_lines
 from policy.packs import RulePack
 from policy.schemas import RULES_DIR, load_schema, schema_issues
 from policy.vocabulary import PURPOSES, SIGNALS
+from policy.whose_law import decide_for_parties
 
 
 @dataclass(slots=True)
@@ -80,13 +84,15 @@ def _run_case(engine: Any, case: dict[str, Any], path: str, line: int) -> CaseRe
     if given["purpose"] not in PURPOSES:
         problems.append(f"unknown purpose {given['purpose']!r}")
     jurisdiction = given.get("jurisdiction", UNKNOWN)
-    if not is_known_code(jurisdiction):
-        problems.append(f"unknown jurisdiction {jurisdiction!r}")
+    operator = given.get("operator")
+    for code in (jurisdiction, *([operator] if operator is not None else [])):
+        if not is_known_code(code):
+            problems.append(f"unknown jurisdiction {code!r}")
     signals = given.get("signals") or {}
     problems += [f"unknown signal {name!r}" for name in signals if name not in SIGNALS]
     if problems:
         return CaseResult(path, line, case["name"], problems, None)
-    decision = engine.decide(PolicyContext(given["purpose"], jurisdiction.upper(), signals))
+    decision = decide_for_parties(engine, given["purpose"], jurisdiction.upper(), (operator or jurisdiction).upper(), signals)
     if decision.effect != expect["effect"]:
         problems.append(f"effect: expected {expect['effect']}, got {decision.effect} ({decision.summary})")
     matched = set(decision.matched_rules)
@@ -95,6 +101,16 @@ def _run_case(engine: Any, case: dict[str, Any], path: str, line: int) -> CaseRe
     missing = set(expect.get("rules_include", [])) - matched
     if missing:
         problems.append(f"rules expected to match but did not: {sorted(missing)}")
+    problems += _listed(expect, "citations_include", decision.citations, "cite")
+    problems += _listed(expect, "breaches_include", decision.breaches, "record as breached")
+    wrong = sorted(set(expect.get("citations_exclude", [])) & set(decision.citations))
+    if wrong:
+        problems.append(f"citations expected absent but cited: {wrong}")
     if "obligations" in expect and dict(expect["obligations"]) != dict(decision.obligations):
         problems.append(f"obligations: expected {expect['obligations']}, got {dict(decision.obligations)}")
     return CaseResult(path, line, case["name"], problems, decision)
+
+
+def _listed(expect: dict[str, Any], key: str, actual: tuple[str, ...], verb: str) -> list[str]:
+    missing = sorted(set(expect.get(key, [])) - set(actual))
+    return [f"expected the decision to {verb} {missing}, it has {list(actual)}"] if missing else []

@@ -56,6 +56,10 @@ SIGNALS: dict[str, SignalSpec] = {
     "terms.biometric": SignalSpec("str", "site terms on biometric use of its images", ("permitted", "forbidden", "unknown")),
     "consent.biometric": SignalSpec("bool", "a recorded explicit consent/written release covers the people pictured"),
     "consent.templates": SignalSpec("str", "what the recorded consent allows for templates", ("transient", "persist")),
+    "consent.purposes": SignalSpec("list", "what a consent given to faircrawl covers", ("collect_image", "face_template")),
+    "consent.retention_days": SignalSpec("int", "how long the consent allows persisted templates to be kept"),
+    "consent.purpose_ends": SignalSpec("str", "the date the purpose the consent was given for ends (YYYY-MM-DD)"),
+    "consent.last_interaction": SignalSpec("str", "the date of the people's last interaction with faircrawl (YYYY-MM-DD)"),
     "image.faces": SignalSpec("int", "number of faces detected in the image (absent until detected)"),
     "robots.faces_allowed": SignalSpec("bool", "robots.txt allows face processing of the image (the faces token, "
                                        "e.g. faircrawl-faces; absent until faces matter)"),
@@ -65,10 +69,13 @@ SIGNALS: dict[str, SignalSpec] = {
 
 class Obligation:
     TEMPLATES = "templates"  # none | transient | persist
-    RETENTION_DAYS = "retention_days"  # for persisted templates
+    RETENTION_DAYS = "retention_days"  # for persisted templates, from their creation
+    AFTER_PURPOSE_DAYS = "after_purpose_days"  # ... at most this long after their purpose ends
+    LAST_INTERACTION_DAYS = "last_interaction_days"  # ... and after the person's last interaction
     FACE_IMAGES = "face_images"  # exclude | store: may an image showing faces be kept
     ATTRIBUTION = "attribution"  # bool: keep creator and licence (CC BY)
     NO_DERIVATIVES = "no_derivatives"  # bool: never publish crops or resizes (CC ND)
+    NONCOMMERCIAL_ONLY = "noncommercial_only"  # bool: a NonCommercial licence (CC NC): non-commercial use only
 
 
 #: For each ordered obligation, its values from strictest to most permissive.
@@ -76,7 +83,10 @@ OBLIGATION_ORDER: dict[str, tuple[str, ...]] = {
     Obligation.TEMPLATES: ("none", "transient", "persist"),
     Obligation.FACE_IMAGES: ("exclude", "store"),
 }
-OBLIGATIONS = (*OBLIGATION_ORDER, Obligation.RETENTION_DAYS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES)
+#: Obligations that are limits in days: the shortest wins.
+DAY_LIMITS = (Obligation.RETENTION_DAYS, Obligation.AFTER_PURPOSE_DAYS, Obligation.LAST_INTERACTION_DAYS)
+OBLIGATIONS = (*OBLIGATION_ORDER, *DAY_LIMITS, Obligation.ATTRIBUTION, Obligation.NO_DERIVATIVES,
+               Obligation.NONCOMMERCIAL_ONLY)
 
 
 # -- reason codes -------------------------------------------------------------------------------
@@ -141,7 +151,7 @@ REASON_CODES: frozenset[str] = frozenset({
     "optout.url_match", "optout.image_match", "optout.face_match", "optout.unscreenable", "optout.screened",
     "optout.ignored", "storage.write_failed",
     # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too
-    "policy.default_deny", "policy.testsites_only",
+    "policy.default_deny", "policy.testsites_only", "policy.whose_law",
     # produced by the crawler on main since f494248 (budgets, URL checks, stage errors, the record's cap)
     "budget.pages", "budget.images", "budget.pages_per_site", "budget.images_per_site", "host.unresolvable",
     "url.too_long", "url.unparseable", "page.unusable_links", "faces.search_incomplete", "internal.error",

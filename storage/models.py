@@ -158,6 +158,10 @@ class FaceTemplate(Base):
     allowed_by: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retention_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The law's own clock (migration 0009): what the template is kept for, when that ends, the last interaction.
+    purpose: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    purpose_ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_interaction_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AuditEntry(Base):

@@ -54,12 +54,12 @@ class ScreenPipeline(ImageStage):
         faces = item.faces.count if item.faces is not None else 0
         if item.observation.signals.get("robots.faces_allowed") is False and not self.ignores_opt_outs:
             faces = 1  # face processing forbidden by robots.txt: faces assumed, none can be screened
-        if faces and not item.encodings and suppression.template_owners and not self.ignores_opt_outs:
+        match = screen.match([item.url, item.final_url], item.valid.perceptual_hash, tuple(item.encodings), suppression)
+        if match is None and faces and not item.encodings and suppression.template_owners and not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, Reason(
                 "opt-out", "optout.unscreenable",
-                "the image shows faces but no template may be computed here, so it cannot be screened against "
-                "opt-outs: not kept"))
-        match = screen.match([item.url, item.final_url], item.valid.perceptual_hash, tuple(item.encodings), suppression)
+                "the image shows faces but no template may be computed here (no consent recorded, and the person's "
+                "residence is unknown), so it cannot be screened against opt-outs by face: not kept"))
         if match is None:
             item.observation.reasons.append(Reason("opt-out", "optout.screened",
                                                    f"screened against suppression list revision {suppression.revision}: "

@@ -27,6 +27,7 @@ from crawler.recording import now, recorder_for
 from crawler.startup import crawl_key
 from faces import LANDMARK_MODEL
 from policy import Outcome, Reason
+from policy.retention import destroy_by, parse_day
 from storage import ImageStore
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class StorePipeline(ImageStage):
         if item.template_decision is not None and item.template_decision.breaches:  # what keeping templates breaches
             item.breaches = (*item.breaches, *item.template_decision.breaches)
         if keep_templates:
-            until = retention_until(now(), obligations)
+            until = retention_until(now(), obligations, item.observation.signals)
             reasons.append(Reason("faces", "templates.persisted",
                                   f"{len(item.encodings)} template(s) kept until {until.date()}"
                                   + ("" if "retention_days" in obligations else " (the pack sets no retention limit)")))
@@ -96,6 +97,9 @@ class StorePipeline(ImageStage):
         template_decision = item.template_decision
         allowed_by = list(template_decision.deciding_rules) if template_decision else []
         created = now()
+        signals = item.observation.signals
+        purpose = "consent: " + ", ".join(signals.get("consent.purposes") or ["unstated"]) if signals.get(
+            "consent.biometric") else "no consent recorded"
         assert item.faces is not None and item.valid is not None
         boxes = item.faces.boxes
         for index, encoding in enumerate(item.encodings):
@@ -106,7 +110,9 @@ class StorePipeline(ImageStage):
                 "box": [box.top, box.right, box.bottom, box.left] if box else [],
                 "ciphertext": self._fernet.encrypt(encoding.astype("float32").tobytes()),
                 "landmark_model": LANDMARK_MODEL, "allowed_by": allowed_by, "created_at": created,
-                "retention_until": retention_until(created, obligations),
+                "retention_until": retention_until(created, obligations, signals),
+                "purpose": purpose, "purpose_ends_at": parse_day(signals.get("consent.purpose_ends")),
+                "last_interaction_at": parse_day(signals.get("consent.last_interaction")),
             })
 
 
@@ -114,6 +120,9 @@ class StorePipeline(ImageStage):
 NO_RETENTION_LIMIT = timedelta(days=100 * 365)
 
 
-def retention_until(created: datetime, obligations: dict[str, Any]) -> datetime:
-    days = obligations.get("retention_days")
-    return created + (timedelta(days=int(days)) if days is not None else NO_RETENTION_LIMIT)
+def retention_until(created: datetime, obligations: dict[str, Any], signals: dict[str, Any] | None = None) -> datetime:
+    """The law's own clock (policy.retention): the consent's purpose end and last interaction count."""
+    signals = signals or {}
+    until = destroy_by(created, obligations, parse_day(signals.get("consent.purpose_ends")),
+                       parse_day(signals.get("consent.last_interaction")))
+    return until if until is not None else created + NO_RETENTION_LIMIT

@@ -19,6 +19,7 @@ from crawler.testsites.photos import face_photo
 IGNORES_ROBOTS = ("stored", "ignores-robots-txt")
 IGNORES_ROBOTS_PAGE = ("crawled", "ignores-robots-txt")
 KEEPS_EU_FACES = ("stored", "keeps-faces-eu")
+KEEPS_UK_FACES = ("stored", "keeps-faces-uk")
 
 
 
@@ -117,13 +118,14 @@ def _robots_status_site(hostname: str, jurisdiction: str, status: int, face_rule
         site.page("/more.html", "More", images=["/img/b.jpg"], reason=reason)
         site.image("/img/a.jpg", landscape(status), reason=reason)
         site.image("/img/b.jpg", photo("obama3.jpg"), outcome="refused", reason=face_rule, faces=1,
-                   unlawful=KEEPS_EU_FACES)
+                   unlawful=KEEPS_UK_FACES if jurisdiction == "GB" else KEEPS_EU_FACES)
     else:  # the lawful crawl stops at the home page; the unlawful one takes everything
         site.page("/", f"robots.txt {status}", links=["/more.html"], images=["/img/a.jpg"],
                   outcome="refused", reason=reason, unlawful=IGNORES_ROBOTS_PAGE)
         site.page("/more.html", "More", images=["/img/b.jpg"], outcome=None, reason=None, unlawful=IGNORES_ROBOTS_PAGE)
         site.image("/img/a.jpg", landscape(status), outcome=None, reason=None, unlawful=IGNORES_ROBOTS)
-        site.image("/img/b.jpg", photo("obama3.jpg"), outcome=None, reason=None, faces=1, unlawful=KEEPS_EU_FACES)
+        site.image("/img/b.jpg", photo("obama3.jpg"), outcome=None, reason=None, faces=1,
+                   unlawful=KEEPS_UK_FACES if jurisdiction == "GB" else KEEPS_EU_FACES)
     return site
 
 

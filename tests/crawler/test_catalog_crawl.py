@@ -56,20 +56,24 @@ def test_decision_records_carry_the_policy_fields(catalog_crawl: CrawlResult) ->
     assert decision["signals"]["image.faces"] == 1 and decision["signals"]["robots.allowed"] is True
     assert "eu-face-images-need-consent" in decision["matched_rules"] and decision["effect"] == "deny"
     assert decision["obligations"] == {"face_images": "exclude", "templates": "none"}
-    assert "GDPR Art. 9(1)" in decision["citations"]
+    assert "GDPR Art. 6(1)" in decision["citations"] and "GDPR Art. 9(1)" not in decision["citations"]  # photo: no Art. 9
 
 
 def test_stored_face_records_the_template_obligation(catalog_crawl: CrawlResult) -> None:
     released = catalog_crawl.decision("http://releases.example.com/img/person.jpg", "image")
-    assert released["obligations"]["templates"] == "persist" and released["obligations"]["retention_days"] == 1095
+    # Site US-IL (BIPA's clock), operator US-CA (the catalog's): the stricter of the two applies (issue 11).
+    assert released["obligations"] == {"face_images": "store", "templates": "persist", "retention_days": 365,
+                                       "after_purpose_days": 0, "last_interaction_days": 1095}
+    assert "policy.whose_law" in {r["code"] for r in released["reasons"]}
     californian = catalog_crawl.decision("http://open.example.com/img/obama.jpg", "image")
-    assert californian["obligations"]["templates"] == "transient"
+    assert californian["obligations"]["templates"] == "none"  # the person's residence is unknown: no template
 
 
 def test_unlawful_run_records_what_it_breaches(unlawful_crawl: CrawlResult) -> None:
     decision = unlawful_crawl.decision("http://portraits.example.fr/faces/obama2.jpg", "image")
     assert decision["outcome"] == "stored"
-    assert {"RFC 9309 §2.2.2 (robots.txt disallow ignored)", "GDPR Art. 6(1)"} <= set(decision["breaches"])
+    assert {"Directive (EU) 2019/790 Art. 4(3) (a reservation in robots.txt, which is a protocol, not a law)",
+            "GDPR Art. 6(1)"} <= set(decision["breaches"])
     assert unlawful_crawl.report["run"]["policy"] == "unlawful-demo"
 
 

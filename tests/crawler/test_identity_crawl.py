@@ -102,8 +102,8 @@ def test_tdm_policy_duties_are_recorded_with_the_contact(crawls: dict[str, Crawl
     policy = next(r for r in decision["reasons"] if r["code"] == "tdm.policy_licence_required")
     assert policy["evidence"]["duties"] == ["compensate"] and policy["evidence"]["contact"] == "mailto:rights@example.com"
     breached = crawls["unlawful-demo"].decision("http://tdm-policy.example.com/duties/a.jpg", "image")
-    assert "TDMRep tdm-policy duties (obtainConsent, compensate) unmet" in breached["breaches"]
-    assert "RSL 1.0 licence terms (no licence obtained)" in crawls["unlawful-demo"].decision(
+    assert "W3C TDMRep (tdm-policy duties obtainConsent, compensate unmet)" in breached["breaches"]
+    assert "RSL 1.0 (licence terms ignored: no licence obtained)" in crawls["unlawful-demo"].decision(
         "http://rsl.example.com/img/a.jpg", "image")["breaches"]
 
 

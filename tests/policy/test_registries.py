@@ -266,3 +266,67 @@ def test_lint_reports_registry_problems_by_file_and_line(tmp_path: Path) -> None
     assert f"{terms}:2: error: 'reviewed' is a required property" in process.stdout
     assert "registries: 2 errors, 0 warnings" in process.stdout
     assert "Traceback" not in process.stderr
+
+
+# -- consent per site is not consent to faircrawl (issue 11; GDPR Art. 4(11), 9(2)(a); 740 ILCS 14/15(b)) --------
+
+
+def test_a_release_given_to_the_site_is_recorded_but_is_not_consent_to_faircrawl(tmp_path: Path) -> None:
+    registry = write(tmp_path / "terms.yaml", "terms:\n  - {host: stock.example.com, reviewed: 2026-11-01, consent: "
+                                              "{basis: model releases to the agency, to: stock.example.com, "
+                                              "purposes: [collect_image, face_template]}}\n")
+
+    signals = TermsRegistry.load([registry]).signals_for("http://stock.example.com/a.jpg")
+
+    assert signals["consent.biometric"] is False and "consent.purposes" not in signals
+
+
+def test_a_consent_to_faircrawl_carries_its_purposes_and_retention(tmp_path: Path) -> None:
+    registry = write(tmp_path / "terms.yaml", "terms:\n  - {host: r.example.com, reviewed: 2026-11-01, consent: "
+                                              "{basis: written releases, to: faircrawl, purposes: [face_template], "
+                                              "templates: persist, retention_days: 90}}\n")
+
+    signals = TermsRegistry.load([registry]).signals_for("http://r.example.com/a.jpg")
+
+    assert signals["consent.biometric"] is True
+    assert (signals["consent.purposes"], signals["consent.retention_days"]) == (["face_template"], 90)
+
+
+def test_a_consent_without_a_recipient_does_not_count(tmp_path: Path) -> None:
+    registry = write(tmp_path / "terms.yaml", "terms:\n  - {host: r.example.com, reviewed: 2026-11-01, "
+                                              "consent: {basis: written releases}}\n")
+
+    assert TermsRegistry.load([registry]).signals_for("http://r.example.com/a.jpg")["consent.biometric"] is False
+
+
+@pytest.mark.parametrize(("consent", "message"), [
+    ("{basis: r, to: faircrawl, purposes: []}", "should be non-empty"),
+    ("{basis: r, to: faircrawl, purposes: [train_models]}", "'train_models' is not one of"),
+])
+def test_a_consent_names_known_purposes(tmp_path: Path, consent: str, message: str) -> None:
+    registry = write(tmp_path / "terms.yaml", f"terms:\n  - {{host: r.example.com, reviewed: 2026-11-01, consent: {consent}}}\n")
+
+    assert message in only_error(TermsRegistry.read([registry])[1]).message
+
+
+# -- registries from outside the code (issue 11): --sites/--terms, FAIRCRAWL_SITES/FAIRCRAWL_TERMS -----------------
+
+
+def test_explain_uses_a_registry_given_with_sites_and_refuses_a_broken_one(tmp_path: Path) -> None:
+    broken = write(tmp_path / "ours" / "sites.yaml", "sites:\n" + site("com"))
+
+    process = faircrawl("policy", "explain", "--sites", str(broken), "http://example.com/a.jpg")
+
+    assert process.returncode != 0
+    assert f"{broken}:2: error: host 'com'" in process.stderr
+
+
+def test_policy_lint_checks_the_registries_named_in_the_environment(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = write(tmp_path / "ours" / "terms.yaml", "terms:\n  - {host: a.example.com}\n")
+    monkeypatch.setenv("FAIRCRAWL_TERMS", str(broken))
+
+    process = faircrawl("policy", "lint")
+
+    assert process.returncode == 1
+    assert f"{broken}:2: error:" in process.stdout
