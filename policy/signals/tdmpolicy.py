@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass
 from enum import StrEnum
 
+from policy.signals.tdmrep import json_depth
+
 PROFILE = "http://www.w3.org/ns/tdmrep"
 CONTEXTS = ("http://www.w3.org/ns/odrl.jsonld", "http://www.w3.org/ns/tdmrep.jsonld")
 #: A policy is one small JSON object; anything larger is hostile.
@@ -130,7 +132,7 @@ def parse(body: bytes | str, content_type: str, url: str) -> TdmPolicy:
         return TdmPolicy(url, unreadable="nested too deep")
     except ValueError as error:  # UnicodeDecodeError, JSONDecodeError, huge integers
         return TdmPolicy(url, unreadable=f"not UTF-8 JSON ({type(error).__name__})")
-    if _depth(document) > MAX_DEPTH:
+    if json_depth(document, MAX_DEPTH) > MAX_DEPTH:
         return TdmPolicy(url, unreadable=f"nested deeper than {MAX_DEPTH} levels")
     if not isinstance(document, dict):
         return TdmPolicy(url, unreadable=f"a policy is a JSON object, found {type(document).__name__}")
@@ -218,16 +220,3 @@ def _list(value: object) -> list[object]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
-
-
-def _depth(document: object) -> int:
-    deepest = 0
-    pending: list[tuple[object, int]] = [(document, 1)]
-    while pending:
-        value, level = pending.pop()
-        if isinstance(value, (list, dict)):
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH:
-                return deepest
-            pending.extend((item, level + 1) for item in (value.values() if isinstance(value, dict) else value))
-    return deepest

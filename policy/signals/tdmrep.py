@@ -101,7 +101,7 @@ class TdmRepFile:
             return cls.cannot_read(f"tdmrep.json is nested too deep (more than {TDMREP_MAX_DEPTH} levels)")
         except ValueError as error:  # JSONDecodeError, and int() refusing a 5,000-digit number
             return cls.cannot_read(f"tdmrep.json is not valid JSON ({type(error).__name__})")
-        if _depth(document) > TDMREP_MAX_DEPTH:
+        if json_depth(document, TDMREP_MAX_DEPTH) > TDMREP_MAX_DEPTH:
             return cls.cannot_read(f"tdmrep.json is nested too deep (more than {TDMREP_MAX_DEPTH} levels)")
         if not isinstance(document, list):
             return cls.cannot_read(f"tdmrep.json must be a JSON array, found {type(document).__name__}")
@@ -237,15 +237,15 @@ def _read_entry(index: int, entry: object, notes: list[str]) -> TdmRule | None:
     return TdmRule(location, reservation, policy or None, index, raw)
 
 
-def _depth(document: object) -> int:
-    """How deeply arrays and objects nest in parsed JSON, counted without recursion."""
+def json_depth(document: object, limit: int) -> int:
+    """How deeply arrays and objects nest in parsed JSON, counted without recursion (stops once past ``limit``)."""
     deepest = 0
     pending: list[tuple[object, int]] = [(document, 1)]
     while pending:
         value, level = pending.pop()
         if isinstance(value, (list, dict)):
             deepest = max(deepest, level)
-            if deepest > TDMREP_MAX_DEPTH:
+            if deepest > limit:
                 return deepest
             pending.extend((item, level + 1) for item in (value.values() if isinstance(value, dict) else value))
     return deepest
