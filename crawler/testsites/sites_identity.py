@@ -17,6 +17,7 @@ from __future__ import annotations
 from crawler.botauth.keys import DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH
 from crawler.identity import BOT_PAGE
 from crawler.testsites.model import Served, TestSite, landscape, photo, text
+from crawler.testsites.sites_rights import variant
 from crawler.testsites.verified import admit_verified, key_directory
 
 FACES_ROBOTS = "User-agent: faircrawl-faces\nDisallow: /people/\n\nUser-agent: *\nAllow: /\n"
@@ -29,7 +30,7 @@ def _faces_token_site() -> TestSite:
     ignored = ("stored", "faces.token_ignored")
     site.page("/", "Faces token", images=["/people/portrait.jpg", "/people/view.jpg", "/img/portrait.jpg",
                                           "/img/view.jpg"])
-    site.image("/people/portrait.jpg", photo("obama2.jpg"), outcome="refused", reason="faces.token_disallowed",
+    site.image("/people/portrait.jpg", variant("obama3.jpg", 0.7), outcome="refused", reason="faces.token_disallowed",
                faces=1, unlawful=ignored)
     site.image("/people/view.jpg", landscape(800), outcome="refused", reason="faces.token_disallowed", unlawful=ignored)
     site.image("/img/portrait.jpg", photo("biden.jpg"), outcome="refused", reason="fallback-face-images-need-consent",
