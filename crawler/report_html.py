@@ -56,6 +56,11 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg"):]
 
 
+def _short(label: str, most: int = 34) -> str:
+    """A chart label short enough to leave room for the bars."""
+    return label if len(label) <= most else label[:most - 1].rstrip() + "\u2026"
+
+
 def _bar_chart(title: str, series: Mapping[str, Mapping[str, int]], horizontal: bool = False) -> str:
     """A grouped bar chart of ``series`` (name -> category -> count), as inline SVG."""
     import matplotlib
@@ -77,11 +82,12 @@ def _bar_chart(title: str, series: Mapping[str, Mapping[str, int]], horizontal: 
         else:
             axes.bar(positions, values, width=width, label=name, color=colours.get(name, "#455a64"))
     ticks = [i + width * (len(series) - 1) / 2 for i in range(len(categories))]
+    labels = [_short(c) for c in categories]  # the full names are in the tables below
     if horizontal:
-        axes.set_yticks(ticks, categories, fontsize=7)
+        axes.set_yticks(ticks, labels, fontsize=8)
         axes.invert_yaxis()
     else:
-        axes.set_xticks(ticks, categories, rotation=35, ha="right", fontsize=8)
+        axes.set_xticks(ticks, labels, rotation=35, ha="right", fontsize=8)
     axes.set_title(title, fontsize=10)
     if len(series) > 1:
         axes.legend(fontsize=8)
