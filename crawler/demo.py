@@ -130,17 +130,17 @@ def run_demo(out: Path, say: Say = print, hosts: list[str] | None = None) -> dic
     from crawler.testsites.server import serve_in_thread
     from storage import Database
 
+    start_urls = chosen_sites(hosts or [])  # an unknown site is refused before the previous demo is replaced
     stores = {side: out / side for side in PACKS}
     for store in stores.values():
         if store.exists():
             shutil.rmtree(store)  # a second demo replaces the first
         store.mkdir(parents=True)
-    probe = out / "person.jpg"
-    probe.write_bytes(face_photo(PERSON_PROBE))
-    start_urls = chosen_sites(hosts or [])
     catalog = build_catalog()
     sites = [catalog.sites[h.lower()] for h in hosts] if hosts else list(catalog.sites.values())
     totals = {pack: sum(1 for site in sites for e in site.expected if e.for_pack(pack)) for pack in PACKS.values()}
+    probe = out / "person.jpg"
+    probe.write_bytes(face_photo(PERSON_PROBE))
     server, stop = serve_in_thread(build_catalog())
     try:
         runs, scenarios = {}, {}
@@ -158,6 +158,7 @@ def run_demo(out: Path, say: Say = print, hosts: list[str] | None = None) -> dic
             scenarios[side]["recrawl_run"] = recrawl
     finally:
         stop()
+        probe.unlink(missing_ok=True)  # the probe photo is never kept, whatever happened
     for side in PACKS:
         scenarios[side]["search_how"] = ("persisted templates searched in memory and stored faces re-encoded"
                                          if side == "unlawful" else "stored faces re-encoded from their boxes: "
@@ -171,7 +172,6 @@ def run_demo(out: Path, say: Say = print, hosts: list[str] | None = None) -> dic
             database.dispose()
     (out / "report.json").write_text(json.dumps(comparison, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "report.html").write_text(render(comparison), encoding="utf-8")
-    probe.unlink()  # the probe photo is never kept
     return comparison
 
 

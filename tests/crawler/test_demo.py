@@ -235,9 +235,14 @@ def test_report_compare_of_an_unknown_run_is_a_clear_error(tmp_path: Path) -> No
 
 
 def test_the_demo_rejects_an_unknown_site_before_doing_anything(tmp_path: Path) -> None:
+    earlier = tmp_path / "out" / "lawful" / "faircrawl.db"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(b"an earlier demo's store")
     done = run_faircrawl("demo", "--out", str(tmp_path / "out"), "--site", "nosuch.example.com")
     assert done.returncode == 2 and "nosuch.example.com" in done.stderr and "testsites list" in done.stderr
     assert "Traceback" not in done.stderr
+    assert earlier.read_bytes() == b"an earlier demo's store", "a mistyped site must not replace the earlier demo"
+    assert not (tmp_path / "out" / "person.jpg").exists()
 
 
 def test_no_catalog_site_carries_the_demo_person_s_probe_photo_or_a_variant_of_it() -> None:
