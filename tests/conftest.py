@@ -98,3 +98,24 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f'drop schema "{schema}" cascade'))
         engine.dispose()
+
+
+#: Debian's Chromium, which set-up installs (apt-get, as root); the browser tests drive it with Playwright.
+CHROMIUM = Path(os.environ.get("FAIRCRAWL_CHROMIUM", "/usr/bin/chromium"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium per test module; a missing browser fails in CI and skips elsewhere, saying how to install it."""
+    if not CHROMIUM.exists():
+        message = f"Chromium is not installed at {CHROMIUM}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the browser tests (./dev.sh installs it with apt-get as root)")
+        pytest.skip(f"{message}; install it with `apt-get install chromium` (./dev.sh setup does when run as root), "
+                    "then run these tests again; CI (CI=true) always runs them")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()

@@ -20,26 +20,9 @@ import pytest
 from tests.api.conftest import OBAMA, Server, copy_world, query
 from tests.conftest import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 #: The README's picture of the page, refreshed only when asked (a test run leaves the checkout as it was).
 SCREENSHOT = PROJECT_ROOT / "docs" / "api-page.png"
 FINISHED = 120_000  # ms
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}: CI must run the browser tests (./dev.sh installs it with apt-get as root)")
-        pytest.skip(f"{message}; install it with `apt-get install chromium` (./dev.sh setup does when run as root), "
-                    "then run these tests again; CI (CI=true) always runs them")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

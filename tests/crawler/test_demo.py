@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import sqlite3
 from collections import Counter
@@ -274,36 +273,28 @@ def test_a_second_demo_replaces_the_first(demo: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_the_report_renders_in_chromium_offline_with_no_console_error(demo: dict[str, Any], tmp_path: Path) -> None:
+def test_the_report_renders_in_chromium_offline_with_no_console_error(demo: dict[str, Any], browser: Any,
+                                                                       tmp_path: Path) -> None:
     """Opened as a reader would open it (a file, no network): nothing is requested, no script error, no console
     message, and it renders (a screenshot of the whole page)."""
-    chromium = Path(os.environ.get("FAIRCRAWL_CHROMIUM", "/usr/bin/chromium"))
-    if not chromium.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{chromium} is missing: ./dev.sh installs Debian's chromium when run as root")
-        pytest.skip(f"{chromium} is missing: `apt-get install chromium` (as root) or set FAIRCRAWL_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
     report = demo["out"] / "report.html"
     messages: list[str] = []
     requested: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
-            page.on("pageerror", lambda error: messages.append(f"error: {error}"))
-            page.on("request", lambda request: requested.append(request.url))
-            page.goto(report.as_uri())
-            page.wait_for_load_state("load")
-            assert page.title().startswith("faircrawl")
-            assert page.locator("svg").count() >= 2
-            opened = page.locator("details").first
-            opened.locator("summary").click()
-            assert opened.locator("li").first.is_visible()
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: messages.append(f"error: {error}"))
+        page.on("request", lambda request: requested.append(request.url))
+        page.goto(report.as_uri())
+        page.wait_for_load_state("load")
+        assert page.title().startswith("faircrawl")
+        assert page.locator("svg").count() >= 2
+        opened = page.locator("details").first
+        opened.locator("summary").click()
+        assert opened.locator("li").first.is_visible()
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    finally:
+        page.close()
     assert messages == []
     assert requested == [report.as_uri()], "the report loads nothing but itself"
     with Image.open(tmp_path / "report.png") as shot:
