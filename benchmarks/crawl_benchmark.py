@@ -33,6 +33,8 @@ from policy.errors import FaircrawlError
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # the venv's bin/, where the `faircrawl` script lives
 TARGET_RATIO = 0.9
+#: robots-only: the crawl machinery; signals: every consent signal read and decided, no face detection.
+DEFAULT_POLICIES = ("benchmarks/robots-only", "benchmarks/signals")
 NOISY_SHARE = 0.2  # other load above this share of one CPU over the run gets a warning
 
 
@@ -189,9 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool, alternating order; medians reported")
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--policies", type=lambda v: v.split(","), default=["benchmarks/robots-only"],
+    parser.add_argument("--policies", type=lambda v: v.split(","), default=list(DEFAULT_POLICIES),
                         help="faircrawl rule packs to run, comma-separated (default: benchmarks/robots-only, the "
-                             "crawl machinery; add 'lawful' to include face detection on every image)")
+                             "crawl machinery, and benchmarks/signals, every consent signal read and decided; add "
+                             "'lawful' to include face detection on every image)")
     parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (log, db, images)")
     args = parser.parse_args(argv)
 
