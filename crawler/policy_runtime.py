@@ -95,6 +95,9 @@ class CrawlPolicy:
         self.given_jurisdiction = Jurisdiction(given, "given", "--jurisdiction on the command line") if given else None
         self.operator: str = operator_jurisdiction(settings)
         self._faces_matter: dict[str, bool] = {}
+        self._decisions: dict[tuple[Any, ...], Decision] = {}
+        self._site_signals: dict[tuple[str, str], dict[str, Any]] = {}
+        self._reasons: dict[int, tuple[Decision, tuple[Reason, ...]]] = {}
         self.catalog_hosts: frozenset[str] = frozenset()
         if self.testsites:
             from crawler.testsites import build_catalog
@@ -112,7 +115,23 @@ class CrawlPolicy:
         return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
 
     def site_signals(self, url: str, page_url: str | None) -> dict[str, Any]:
-        """Terms, consent and test-site facts: the page's site speaks for its images."""
+        """Terms, consent and test-site facts: the page's site speaks for its images.
+
+        They depend on the two hostnames only (the terms registry and the catalog are by host), so they are
+        worked out once per pair of hosts in a crawl; each caller gets its own copy.
+        """
+        try:
+            key = (urlsplit(url).hostname or "", urlsplit(page_url or url).hostname or "")
+        except ValueError:  # an unparseable URL: as the registry reads it, without the cache
+            return self._site_signals_of(url, page_url)
+        found = self._site_signals.get(key)
+        if found is None:
+            if len(self._site_signals) >= MAX_CACHED:
+                self._site_signals.clear()
+            found = self._site_signals[key] = self._site_signals_of(url, page_url)
+        return dict(found)
+
+    def _site_signals_of(self, url: str, page_url: str | None) -> dict[str, Any]:
         terms_url = page_url or url
         signals = self.loaded.terms.signals_for(terms_url)
         if self.loaded.terms.signals_for(url)["terms.scraping"] == "forbidden":
@@ -128,11 +147,37 @@ class CrawlPolicy:
         return self._faces_matter[jurisdiction] or self._faces_matter[self.operator]
 
     def decide(self, purpose: str, jurisdiction: Jurisdiction, signals: dict[str, Any]) -> Decision:
-        """For faces, the stricter of the site's and the operator's law (policy.whose_law)."""
-        return decide_for_parties(self.engine, purpose, jurisdiction.code, self.operator, signals)
+        """For faces, the stricter of the site's and the operator's law (policy.whose_law).
+
+        The engine is a pure function of (purpose, jurisdiction, operator, signals), and a crawl asks it the
+        same question for most of its requests and images: each combination is decided once per crawl, keyed
+        by exactly those inputs (values with their types, so ``1`` and ``True`` stay apart).
+        """
+        key = _decision_key(purpose, jurisdiction.code, signals)
+        if key is None:
+            return decide_for_parties(self.engine, purpose, jurisdiction.code, self.operator, signals)
+        found = self._decisions.get(key)
+        if found is None:
+            if len(self._decisions) >= MAX_CACHED:
+                self._decisions.clear()
+            found = self._decisions[key] = decide_for_parties(self.engine, purpose, jurisdiction.code,
+                                                              self.operator, signals)
+        return found
 
     def policy_reasons(self, decision: Decision) -> list[Reason]:
-        """One reason per rule that decided, with its description and citations."""
+        """One reason per rule that decided, with its description and citations (a new list each time).
+
+        Worked out once per decision object (decisions are shared, see :meth:`decide`); the entry holds the
+        decision itself, so its id cannot be reused while the entry exists.
+        """
+        found = self._reasons.get(id(decision))
+        if found is None or found[0] is not decision:
+            if len(self._reasons) >= MAX_CACHED:
+                self._reasons.clear()
+            found = self._reasons[id(decision)] = (decision, tuple(self._policy_reasons(decision)))
+        return list(found[1])
+
+    def _policy_reasons(self, decision: Decision) -> list[Reason]:
         if not decision.deciding_rules:
             return [Reason("policy", "policy.default_deny", decision.summary)]
         reasons = [Reason("policy", "policy.whose_law", decision.law, {"operator": self.operator})] if decision.law else []
@@ -143,6 +188,30 @@ class CrawlPolicy:
                 evidence["breaches"] = list(rule.breaches)
             reasons.append(Reason("policy", rule_id, rule.description.strip(), evidence))
         return reasons
+
+
+#: Decisions and site signals kept per crawl (a crawl of a million URLs has far fewer combinations).
+MAX_CACHED = 4096
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in equal only for equal values of the same types (TypeError for anything else)."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_frozen(v) for v in value))
+    if isinstance(value, (set, frozenset)):
+        return (type(value), frozenset(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    hash(value)
+    return (type(value), value)
+
+
+def _decision_key(purpose: str, code: str, signals: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The engine's inputs as a cache key; None when a signal's value cannot be one."""
+    try:
+        return (purpose, code, frozenset((name, _frozen(value)) for name, value in signals.items()))
+    except TypeError:
+        return None
 
 
 def policy_for(crawler: Crawler) -> CrawlPolicy:

@@ -27,7 +27,7 @@ from policy.guard import read_guarded
 from policy.robots import RobotsAvailability, RobotsTxt
 from policy.signals import aipref, licenses, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.signals.aitxt import AiTxt
-from policy.signals.c2pa import training_mining
+from policy.signals.c2pa import C2paTrainingMining, training_mining
 from policy.signals.tdmrep import TdmRepFile, TdmValue
 from policy.vocabulary import token_code
 
@@ -258,9 +258,14 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     parsed: Selector | None = selector if selector is not None else read_guarded(
         reasons, guard.HTML, lambda: Selector(text=html or "<html></html>"))
 
+    read_metas: list[list[tuple[str, str]]] = []
+
     def metas() -> list[tuple[str, str]]:
+        """The page's named meta tags, read once for the two readers that need them."""
         assert parsed is not None, "the page's HTML could not be parsed"
-        return [(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in parsed.css("meta[name]")]
+        if not read_metas:
+            read_metas.append([(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in parsed.css("meta[name]")])
+        return list(read_metas[0])
 
     directives = read_guarded(reasons, guard.XROBOTS, lambda: xrobots.merge(
         xrobots.from_headers(header_values(headers, "X-Robots-Tag"), token, now), xrobots.from_meta(metas(), token, now)))
@@ -275,14 +280,15 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
     found = read_guarded(reasons, guard.LICENCES, lambda: _page_licences(html, url, parsed)
                          + licenses.header_licenses(header_values(headers, "Link"), url).licenses)
     languages = read_guarded(reasons, guard.LANGUAGE, lambda: _language_tags(url, headers, parsed))
-    pointers, inline = read_guarded(reasons, guard.RSL_POINTERS, lambda: _page_rsl(html, url, headers))
+    pointers, inline = read_guarded(reasons, guard.RSL_POINTERS, lambda: _page_rsl(html, url, headers, parsed))
     return PageFacts(observation, sorted(directives.directives), tdm_value, list(found), *languages,
                      "nofollow" in directives.directives, tuple(pointers), tuple(inline))
 
 
-def _page_rsl(html: str, url: str, headers: Headers) -> tuple[list[rsl.RslPointer], list[rsl.RslDocument]]:
+def _page_rsl(html: str, url: str, headers: Headers,
+              parsed: Selector | None = None) -> tuple[list[rsl.RslPointer], list[rsl.RslDocument]]:
     """The RSL documents a page points to (HTML and Link header), and those it carries inline."""
-    pointers, inline = rsl.html_pointers(html, url)
+    pointers, inline = rsl.html_pointers(html, url, parsed)
     return [*pointers, *rsl.header_pointers(header_values(headers, "Link"), url)], inline
 
 
@@ -311,9 +317,36 @@ def _language_tags(url: str, headers: Headers, parsed: Selector | None) -> tuple
 # -- a fetched image ----------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ImageFileFacts:
+    """What the image file says about itself (XMP IPTC, C2PA/CAWG), read from the bytes alone.
+
+    Read by :func:`read_image_file`, in a worker process during a crawl (the bytes need not come back), each
+    reader guarded as everywhere: ``*_reasons`` hold a failed reader's reason, in the order they were read.
+    """
+
+    iptc: xmp.IptcDataMining
+    iptc_reasons: tuple[Reason, ...]
+    c2pa: C2paTrainingMining
+    c2pa_reasons: tuple[Reason, ...]
+
+
+def read_image_file(body: bytes) -> ImageFileFacts:
+    """The image file's own metadata signals (XMP and C2PA), each reader guarded."""
+    iptc_reasons: list[Reason] = []
+    iptc = read_guarded(iptc_reasons, guard.XMP, lambda: xmp.data_mining(body))
+    c2pa_reasons: list[Reason] = []
+    c2pa = read_guarded(c2pa_reasons, guard.C2PA, lambda: training_mining(body))
+    return ImageFileFacts(iptc, tuple(iptc_reasons), c2pa, tuple(c2pa_reasons))
+
+
 def image_observation(url: str, headers: Headers, body: bytes, token: str, site: SiteFiles | None,
-                      page: PageFacts | None, now: datetime | None = None) -> Observation:
-    """Signals of the image response and of the image file itself, plus what the page passes down."""
+                      page: PageFacts | None, now: datetime | None = None,
+                      file_facts: ImageFileFacts | None = None) -> Observation:
+    """Signals of the image response and of the image file itself, plus what the page passes down.
+
+    ``file_facts``: the file's metadata already read from ``body`` (:func:`read_image_file`), else read here.
+    """
     observation = Observation()
     reasons = observation.reasons
     directives = read_guarded(reasons, guard.XROBOTS,
@@ -327,8 +360,10 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
                                                     lambda: _response_usage(site, url, token, headers))))
     if site is not None:
         observation.add(_ai_txt_observation(site, url, token))
-    iptc = read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
-    observation.add(metadata_observation(body, iptc))
+    file_facts = file_facts if file_facts is not None else read_image_file(body)
+    iptc = file_facts.iptc
+    reasons += file_facts.iptc_reasons
+    observation.add(metadata_observation(body, iptc, file_facts))
     found = read_guarded(reasons, guard.LICENCES, lambda: _image_licences(url, page, iptc)
                          + licenses.header_licenses(header_values(headers, "Link"), url, url).licenses)
     observation.add(licence_observation(list(found)))
@@ -347,8 +382,12 @@ def _image_licences(url: str, page: PageFacts | None, iptc: xmp.IptcDataMining) 
     return tuple(found)
 
 
-def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None) -> Observation:
-    """IPTC plus:DataMining and C2PA/CAWG training-mining, failing closed on what cannot be read."""
+def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None,
+                         file_facts: ImageFileFacts | None = None) -> Observation:
+    """IPTC plus:DataMining and C2PA/CAWG training-mining, failing closed on what cannot be read.
+
+    ``file_facts``: the C2PA assertion already read from ``body`` (with its reader's reasons), else read here.
+    """
     observation = Observation()
     reasons = observation.reasons
     iptc = iptc if iptc is not None else read_guarded(reasons, guard.XMP, lambda: xmp.data_mining(body))
@@ -364,7 +403,11 @@ def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None) ->
         observation.signals["iptc.prohibits_ai_training"] = False if iptc.codes else None
         if iptc.codes:
             reasons.append(Reason("iptc", "iptc.data_mining", f"XMP plus:DataMining {', '.join(iptc.codes)}"))
-    c2pa = read_guarded(reasons, guard.C2PA, lambda: training_mining(body))
+    if file_facts is not None:
+        reasons += file_facts.c2pa_reasons
+        c2pa = file_facts.c2pa
+    else:
+        c2pa = read_guarded(reasons, guard.C2PA, lambda: training_mining(body))
     use = c2pa.ai_training_use
     observation.signals["c2pa.training_use"] = use
     if c2pa.prohibits_ai_training is not True and (not c2pa.complete or (c2pa.label is not None and use is None)):

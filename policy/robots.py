@@ -114,6 +114,10 @@ PROTECTIVE_VERDICT = RobotsVerdict(False, RobotsAvailability.UNREACHABLE, None, 
                                    "robots.txt could not be checked (the reader failed): complete disallow assumed")
 
 
+#: Verdicts a parsed file keeps (the URLs in flight at one time, with room to spare).
+VERDICTS_KEPT = 512
+
+
 @dataclass(slots=True)
 class RobotsTxt:
     """A parsed robots.txt (or the stand-in for an unavailable/unreachable one)."""
@@ -128,6 +132,9 @@ class RobotsTxt:
     ungrouped_records: list[RobotsRecord] = field(default_factory=list)
     status_note: str = ""  # why unavailable/unreachable, e.g. "HTTP 503"
     _groups_by_token: dict[str, tuple[int, list[RobotsGroup]]] = field(default_factory=dict, repr=False, compare=False)
+    #: The latest verdicts by (URL, token): a request is checked by the gate, then by the usage readers of
+    #: its request and of its response, and the image stages; each URL is matched once.
+    _verdicts: dict[tuple[str, str], RobotsVerdict] = field(default_factory=dict, repr=False, compare=False)
 
     # -- construction -----------------------------------------------------------
 
@@ -250,7 +257,17 @@ class RobotsTxt:
         return max(delays) if delays else None
 
     def check(self, url: str, product_token: str) -> RobotsVerdict:
-        """Decide whether ``product_token`` may fetch ``url`` under this file."""
+        """Decide whether ``product_token`` may fetch ``url`` under this file (matched once per URL and token)."""
+        key = (url, product_token)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._check(url, product_token)
+            if len(self._verdicts) >= VERDICTS_KEPT:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
+        return verdict
+
+    def _check(self, url: str, product_token: str) -> RobotsVerdict:
         if self.availability is RobotsAvailability.UNREACHABLE:
             return RobotsVerdict(
                 False, self.availability, None, (),

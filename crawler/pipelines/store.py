@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
-from crawler.optouts import OptOutMatch, screen_for
+from crawler.optouts import OptOutMatch, OptOutScreen, screen_for
 from crawler.pipelines.screen import blocked_reason
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
@@ -42,27 +42,15 @@ class StorePipeline(ImageStage):
         self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
         self.dry_run = recorder_for(crawler).dry_run
         self._fernet: Fernet | None = None
+        screen = None if self.ignores_opt_outs else screen_for(crawler)
+        self._writes = _CheckedWrites(screen, self.image_store, self.dry_run)
 
     async def process_item(self, item: FetchedImage) -> FetchedImage:
         valid = item.valid
         decision = item.collect_decision
         assert valid is not None and decision is not None
-        screen = None if self.ignores_opt_outs else screen_for(self.crawler)
-
-        def check_then_write() -> tuple[OptOutMatch | None, str]:
-            if screen is not None:
-                before = screen.current.revision
-                latest = screen.refresh()
-                if latest.revision != before:  # opted out since this image was screened?
-                    match = screen.match([item.url, item.final_url], valid.perceptual_hash, tuple(item.encodings), latest)
-                    if match is not None:
-                        return match, ""
-            if self.dry_run:
-                return None, self.image_store.relative_path(valid.sha256, valid.format)
-            return None, self.image_store.put(item.body, valid.sha256, valid.format)
-
         try:
-            match, relative_path = await asyncio.to_thread(check_then_write)
+            match, relative_path = await self._writes.check_then_write(item)
         except OSError as error:  # the image store cannot be written: say where and why
             logger.error("cannot store %s: %s", item.url, error)
             self.drop(item, Outcome.FAILED, Reason("storage", "storage.write_failed",
@@ -114,6 +102,79 @@ class StorePipeline(ImageStage):
                 "purpose": purpose, "purpose_ends_at": parse_day(signals.get("consent.purpose_ends")),
                 "last_interaction_at": parse_day(signals.get("consent.last_interaction")),
             })
+
+
+class _CheckedWrites:
+    """The suppression list checked once more, then the bytes written: for every image waiting, in one thread hop.
+
+    Images that reach this stage while a hop is under way wait for the next one, which asks the database for
+    the list's revision once for all of them; each image is re-screened when the revision moved since the
+    hop began (never older than when it was screened), and only then written.
+    """
+
+    def __init__(self, screen: OptOutScreen | None, image_store: ImageStore, dry_run: bool) -> None:
+        self.screen = screen
+        self.image_store = image_store
+        self.dry_run = dry_run
+        self._waiting: list[tuple[FetchedImage, asyncio.Future[tuple[OptOutMatch | None, str]]]] = []
+        self._busy = False
+
+    def check_then_write(self, item: FetchedImage) -> asyncio.Future[tuple[OptOutMatch | None, str]]:
+        future: asyncio.Future[tuple[OptOutMatch | None, str]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if not self._busy:
+            self._busy = True
+            asyncio.get_running_loop().call_soon(self._next_hop)
+        return future
+
+    def _next_hop(self) -> None:
+        batch, self._waiting = self._waiting, []
+        if not batch:
+            self._busy = False
+            return
+        task = asyncio.ensure_future(asyncio.to_thread(self._run, [item for item, _ in batch]))
+        task.add_done_callback(lambda done: self._settle(batch, done))
+
+    def _settle(self, batch: list[tuple[FetchedImage, asyncio.Future[tuple[OptOutMatch | None, str]]]],
+                done: asyncio.Future[list[tuple[OptOutMatch | None, str] | OSError]]) -> None:
+        try:
+            results: list[tuple[OptOutMatch | None, str] | OSError] | None = done.result()
+            error: BaseException | None = None
+        except BaseException as failure:  # noqa: BLE001 - the list could not be read: every image of the hop fails
+            results, error = None, failure
+        for index, (_, future) in enumerate(batch):
+            if future.done():
+                continue
+            outcome = results[index] if results is not None else error
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                assert outcome is not None
+                future.set_result(outcome)
+        self._next_hop()
+
+    def _run(self, items: list[FetchedImage]) -> list[tuple[OptOutMatch | None, str] | OSError]:
+        """In a thread: one revision query for every image of the hop, then each one's check and write."""
+        screen, latest = self.screen, None
+        before = screen.current.revision if screen is not None else 0
+        if screen is not None:
+            latest = screen.refresh()
+        results: list[tuple[OptOutMatch | None, str] | OSError] = []
+        for item in items:
+            valid = item.valid
+            if screen is not None and latest is not None and latest.revision != before:
+                match = screen.match([item.url, item.final_url], valid.perceptual_hash, tuple(item.encodings), latest)
+                if match is not None:  # opted out since this image was screened
+                    results.append((match, ""))
+                    continue
+            try:
+                if self.dry_run:
+                    results.append((None, self.image_store.relative_path(valid.sha256, valid.format)))
+                else:
+                    results.append((None, self.image_store.put(item.body, valid.sha256, valid.format)))
+            except OSError as error:
+                results.append(error)
+        return results
 
 
 #: Where a pack sets no retention (only the unlawful demo does), "kept indefinitely", as Clearview did.

@@ -246,12 +246,16 @@ def header_pointers(link_values: Iterable[object], response_url: str) -> list[Rs
             if "license" in link.rels and (link.param("type") or "").lower() == MEDIA_TYPE]
 
 
-def html_pointers(html: str, page_url: str) -> tuple[list[RslPointer], list[RslDocument]]:
-    """``<link rel="license" type="application/rsl+xml" href>`` and inline ``<script type="application/rsl+xml">``."""
-    try:
-        selector = Selector(text=html.replace("\x00", "") if isinstance(html, str) else "")
-    except Exception:  # noqa: BLE001 - whatever lxml refuses: nothing found, the page's other readers note it
-        return [], []
+def html_pointers(html: str, page_url: str, selector: Selector | None = None) -> tuple[list[RslPointer], list[RslDocument]]:
+    """``<link rel="license" type="application/rsl+xml" href>`` and inline ``<script type="application/rsl+xml">``.
+
+    ``selector``: the page already parsed from ``html`` (used when ``html`` has no NUL, which is removed first).
+    """
+    if selector is None or not isinstance(html, str) or "\x00" in html:
+        try:
+            selector = Selector(text=html.replace("\x00", "") if isinstance(html, str) else "")
+        except Exception:  # noqa: BLE001 - whatever lxml refuses: nothing found, the page's other readers note it
+            return [], []
     pointers = []
     for link in selector.xpath("//link[@rel][@href]"):
         rels = (link.attrib.get("rel") or "").lower().split()
