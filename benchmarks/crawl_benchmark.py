@@ -219,6 +219,10 @@ def main(argv: list[str] | None = None) -> int:
         ratio = fair.rate / plain.rate if plain.rate else 0.0
         verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
         print(f"\n{name} / plain Scrapy responses/s = {ratio:.2f}x  ({verdict} the >= {TARGET_RATIO}x target)")
+        if plain.cpu and plain.responses and fair.responses:  # steadier than rates on a machine others load
+            per_response = fair.cpu / fair.responses / (plain.cpu / plain.responses)
+            print(f"CPU per response (crawler, threads and workers): {1000 * fair.cpu / fair.responses:.2f} ms, "
+                  f"plain Scrapy {1000 * plain.cpu / plain.responses:.2f} ms ({per_response:.2f}x)")
         if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
             paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results[name], strict=True)]
             print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
