@@ -11,7 +11,8 @@ facts and the metadata readers' results, never pixels.
 
 A worker exits when its parent dies (as the face workers do). A worker that
 dies, or a pool that cannot start, fails the images of that batch with the
-error, which the pipeline records as ``internal.error`` (never as consent).
+error, which the pipeline records as ``internal.error`` (never as consent);
+the next batch starts a new worker.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pickle
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from faces.images import decode_image
@@ -145,16 +147,19 @@ class ImageWorkPool:
         batch, self._pending = self._pending, []
         if not batch:
             return
+        executor: ProcessPoolExecutor | None = None
         try:
-            done = self._pool().submit(_read_batch, [body for body, _ in batch], self.max_pixels)
+            executor = self._pool()
+            done = executor.submit(_read_batch, [body for body, _ in batch], self.max_pixels)
         except Exception as error:  # noqa: BLE001 - a pool that cannot take work fails these images, not the crawl
+            self._forget_if_broken(error, executor)
             _fail(batch, error)
             return
         loop = asyncio.get_running_loop()
 
         def settle_on_loop(finished: object) -> None:
             if not loop.is_closed():
-                loop.call_soon_threadsafe(_settle, batch, finished)
+                loop.call_soon_threadsafe(self._settle, batch, finished, executor)
 
         done.add_done_callback(settle_on_loop)
 
@@ -163,16 +168,23 @@ class ImageWorkPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
+    def _settle(self, batch: list[tuple[bytes, asyncio.Future[ImageFileResult]]], finished: object,
+                executor: ProcessPoolExecutor) -> None:
+        try:
+            results = finished.result()  # type: ignore[attr-defined]
+        except BaseException as error:  # noqa: BLE001 - the worker died or the batch could not be sent
+            self._forget_if_broken(error, executor)
+            _fail(batch, error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
-def _settle(batch: list[tuple[bytes, asyncio.Future[ImageFileResult]]], finished: object) -> None:
-    try:
-        results = finished.result()  # type: ignore[attr-defined]
-    except BaseException as error:  # noqa: BLE001 - the worker died or the batch could not be sent
-        _fail(batch, error)
-        return
-    for (_, future), result in zip(batch, results, strict=True):
-        if not future.done():
-            future.set_result(result)
+    def _forget_if_broken(self, error: BaseException, executor: ProcessPoolExecutor | None) -> None:
+        """A worker that died breaks its pool: the images in it failed; the next batch gets a new pool."""
+        if isinstance(error, BrokenProcessPool) and executor is not None and self._executor is executor:
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
 def _fail(batch: list[tuple[bytes, asyncio.Future[ImageFileResult]]], error: BaseException) -> None:

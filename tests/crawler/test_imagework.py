@@ -89,3 +89,29 @@ def test_a_pool_that_cannot_work_fails_the_images_not_the_loop() -> None:
         return None
 
     assert isinstance(asyncio.run(run()), RuntimeError)
+
+
+def test_a_worker_that_dies_fails_its_images_and_the_next_batch_gets_a_new_one() -> None:
+    import os
+    import signal
+
+    async def run() -> tuple[BaseException | None, ImageFileResult]:
+        pool = ImageWorkPool(LIMIT, workers=1)
+        try:
+            await pool.read(JPEG)  # the worker is up
+            executor = pool._executor
+            assert executor is not None
+            for process in list(executor._processes.values()):  # type: ignore[attr-defined]
+                os.kill(process.pid, signal.SIGKILL)
+            failed: BaseException | None = None
+            try:
+                await pool.read(JPEG)
+            except BaseException as error:  # noqa: BLE001
+                failed = error
+            return failed, await pool.read(JPEG)
+        finally:
+            pool.close()
+
+    failed, later = asyncio.run(run())
+    assert failed is not None  # the image in the dead worker's pool failed (the stage records internal.error)
+    assert later == read_image(JPEG, LIMIT)
