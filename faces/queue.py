@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -45,6 +46,8 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_IN_FLIGHT = 16
 #: Seconds to connect to the broker before an image counts as unanalysable.
 CONNECT_TIMEOUT = 5.0
+#: The options of faces.encode.analyse_faces a task may set (anything else in a message is refused).
+DETECT_OPTIONS = frozenset({"model", "max_side", "upsample", "max_faces", "max_pixels", "search_pixels"})
 _ENCODING_DTYPE = "<f4"  # faces.library's float32, so both back ends give the very same numbers
 
 
@@ -80,6 +83,9 @@ def face_queue_app(broker_url: str, queue: str = DEFAULT_QUEUE, result_expires: 
 
 def analyse_task(image: str, encode: bool, options: dict[str, Any], seal_to: str | None) -> dict[str, Any]:
     """The worker's side: analyse the image; encodings leave the worker only sealed to ``seal_to``."""
+    unknown = set(options) - DETECT_OPTIONS
+    if unknown:
+        raise ValueError(f"unknown face-detection options: {', '.join(sorted(unknown))}")
     analysis = analyse_faces(base64.b64decode(image), encode=encode and seal_to is not None, **options)
     detection = analysis.detection
     sealed = None
@@ -118,6 +124,8 @@ class QueuedFaces:
         self.seal_key = SealKey()  # this run's, in memory only
         self.app = face_queue_app(broker_url, queue, timeout)
         self._waiters = ThreadPoolExecutor(in_flight, thread_name_prefix="faces-queue")
+        self._backends: dict[int, Any] = {}  # one per waiting thread (Celery keeps backends per thread)
+        self._lock = threading.Lock()
 
     def warm_up(self) -> None:
         """Nothing to start here: the workers run on their own (``faircrawl faces worker``)."""
@@ -131,6 +139,9 @@ class QueuedFaces:
 
     def round_trip(self, image_bytes: bytes, encode: bool) -> FaceAnalysis:
         """Send one task and wait for its result (in a thread: Celery's backends are per thread)."""
+        backend = self.app.backend
+        with self._lock:
+            self._backends.setdefault(id(backend), backend)
         arguments = (base64.b64encode(image_bytes).decode("ascii"), encode, self.detect_options,
                      base64.b64encode(self.seal_key.public).decode("ascii") if encode else None)
         try:
@@ -155,7 +166,24 @@ class QueuedFaces:
         return analysis_from_result(result, self.seal_key)
 
     def close(self) -> None:
+        """Stop waiting, and close every connection the waiting threads and the producers opened."""
         self._waiters.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            backends, self._backends = list(self._backends.values()), {}
+        for backend in backends:
+            _release(backend)
+        self.app.close()
+
+
+def _release(backend: Any) -> None:
+    """Close a result backend's connections (its result consumer, and the Redis client's pool)."""
+    try:
+        backend.result_consumer.stop()
+    except Exception:  # noqa: BLE001 - a consumer that never started has nothing open
+        pass
+    client = getattr(backend, "client", None)
+    if client is not None:
+        client.connection_pool.disconnect()
 
 
 def _forget(pending: Any) -> None:

@@ -300,3 +300,45 @@ def test_no_worker_within_the_timeout_counts_as_showing_faces(tmp_path: Path) ->
     assert forest["outcome"] == "refused" and forest["signals"]["image.faces"] >= 1
     timeout = next(r for r in forest["reasons"] if r["code"] == "faces.queue_timeout")
     assert "no face worker answered within 2 s" in timeout["detail"]
+
+
+RABBITMQ_URL = os.environ.get("FAIRCRAWL_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def test_a_rabbitmq_broker_carries_the_same_analysis(tmp_path: Path) -> None:
+    from faces.analyser import FacesUnavailable
+    from faces.encode import analyse_faces
+    from faces.queue import QueuedFaces, check_broker, face_queue_app
+
+    queue = f"faircrawl-test-{uuid.uuid4().hex[:10]}"
+    try:
+        check_broker(RABBITMQ_URL, queue)
+    except FacesUnavailable as error:
+        message = f"RabbitMQ not reachable at {RABBITMQ_URL} ({error.detail})"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}: CI must run the face-queue tests")
+        pytest.skip(f"{message}; start it on 127.0.0.1:5672 (guest/guest) or set FAIRCRAWL_TEST_RABBITMQ_URL; "
+                    "CI (CI=true) always runs this")
+    log = (tmp_path / "worker.log").open("w+")
+    worker = subprocess.Popen([sys.executable, "-m", "crawler.cli", "faces", "worker", "--broker", RABBITMQ_URL,
+                               "--queue", queue, "--concurrency", "1"], cwd=PROJECT_ROOT, stdout=log, stderr=log)
+    client = QueuedFaces(RABBITMQ_URL, queue, timeout=180)
+    try:
+        photo = face_photo("biden.jpg")
+        through_queue = client.round_trip(photo, True)
+        expected = analyse_faces(photo)
+        assert through_queue.detection == expected.detection and expected.count == 1
+        assert [e.tobytes() for e in through_queue.encodings] == [e.tobytes() for e in expected.encodings]
+        face_free = client.round_trip(landscape(2, size=(320, 240)), True)
+        assert face_free.count == 0 and face_free.detection.complete and not face_free.encodings
+    finally:
+        client.close()
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=10)
+        log.close()
+        with face_queue_app(RABBITMQ_URL, queue).connection_for_write() as connection:
+            connection.default_channel.queue_delete(queue)
