@@ -33,6 +33,7 @@ from tests.conftest import PROJECT_ROOT, CrawlResult, run_faircrawl
 REDIS_URL = os.environ.get("FAIRCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: Reason codes that depend on arrival order (which copy of the same bytes came first), not on the back end.
 ORDER_DEPENDENT = {"faces.known_image"}
+TIMED_OUT = "fetch.timeout"
 QUEUE_REASONS = {"faces.queue_unreachable", "faces.queue_timeout", "faces.queue_unreadable"}
 
 
@@ -129,7 +130,11 @@ def test_the_catalog_through_celery_is_decided_as_with_the_in_process_pool(
     queued = _crawl(tmp_path / "queued", env=_queued(face_queue))
     in_process, through_queue = _outcomes(catalog_crawl), _outcomes(queued)
     assert set(through_queue) == set(in_process)
-    differing = {key: (in_process[key], through_queue[key]) for key in in_process if in_process[key] != through_queue[key]}
+    # A fetch that timed out on a loaded machine (either crawl) says nothing about faces: it is left out, and rare.
+    timed_out = {key for key in in_process if TIMED_OUT in in_process[key][1] or TIMED_OUT in through_queue[key][1]}
+    assert len(timed_out) <= 3
+    differing = {key: (in_process[key], through_queue[key]) for key in set(in_process) - timed_out
+                 if in_process[key] != through_queue[key]}
     assert not differing
     codes = [code for _, reasons, _ in through_queue.values() for code in reasons]
     assert codes.count("faces.detected") >= 5 and not QUEUE_REASONS & set(codes)  # faces were really searched
