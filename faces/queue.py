@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 import threading
 import uuid
@@ -39,6 +40,8 @@ from faces.encode import FaceAnalysis, analyse_faces
 from faces.geometry import FaceBox
 from faces.sealing import SealError, SealKey, seal
 
+logger = logging.getLogger(__name__)
+
 TASK_NAME = "faircrawl.faces.analyse"
 DEFAULT_QUEUE = "faircrawl-faces"
 DEFAULT_TIMEOUT = 120.0
@@ -46,6 +49,8 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_IN_FLIGHT = 16
 #: Seconds to connect to the broker before an image counts as unanalysable.
 CONNECT_TIMEOUT = 5.0
+#: How often to retry a broker or result backend that does not answer, before the image counts as showing faces.
+RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 #: The options of faces.encode.analyse_faces a task may set (anything else in a message is refused).
 DETECT_OPTIONS = frozenset({"model", "max_side", "upsample", "max_faces", "max_pixels", "search_pixels"})
 _ENCODING_DTYPE = "<f4"  # faces.library's float32, so both back ends give the very same numbers
@@ -72,9 +77,10 @@ def face_queue_app(broker_url: str, queue: str = DEFAULT_QUEUE, result_expires: 
         result_expires=max(60, int(result_expires * 2)), result_extended=False,
         broker_connection_timeout=CONNECT_TIMEOUT, broker_connection_retry_on_startup=True,
         broker_transport_options={**prefix, "socket_connect_timeout": CONNECT_TIMEOUT},
-        result_backend_transport_options=prefix,
+        # Celery's Redis result backend retries 20 times a second apart: a crawl would wait that long per image.
+        result_backend_transport_options={**prefix, "retry_policy": RETRY_POLICY},
         redis_socket_connect_timeout=CONNECT_TIMEOUT, redis_socket_timeout=CONNECT_TIMEOUT + result_expires,
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+        task_publish_retry_policy=RETRY_POLICY,
         worker_hijack_root_logger=False, worker_send_task_events=False, task_send_sent_event=False,
     )
     app.task(name=TASK_NAME, ignore_result=False)(analyse_task)
@@ -128,7 +134,15 @@ class QueuedFaces:
         self._lock = threading.Lock()
 
     def warm_up(self) -> None:
-        """Nothing to start here: the workers run on their own (``faircrawl faces worker``)."""
+        """The workers run on their own (``faircrawl faces worker``); say at once if the broker is not there."""
+        threading.Thread(target=self._check_broker, name="faces-queue-check", daemon=True).start()
+
+    def _check_broker(self) -> None:
+        try:
+            check_broker(self.broker_url, self.queue)
+        except FacesUnavailable as error:
+            logger.warning("face queue %s: %s; every image that needs a face search counts as showing faces "
+                           "until it answers", self.queue, error.detail)
 
     async def detect(self, image_bytes: bytes) -> Detection:
         return (await self.analyse(image_bytes, encode=False)).detection
