@@ -229,10 +229,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
     searched = {name: runs for name, runs in results.items() if name != "plain Scrapy" and runs[0].analysed}
     if searched:  # a pack that looks for faces on every image: set its pace against the detector's own
-        from benchmarks.faces_limit import detector_limit, faces_line
+        from benchmarks.faces_limit import detector_limit, faces_line, pool_cost, pool_line
 
         limit = detector_limit(site)
         print(f"\ndetector limit measured on {limit.images} of the site's images (single process, then x cores)")
+        print(pool_line(pool_cost(site), limit))
         for name, runs in searched.items():
             rates = [r.faces_rate for r in runs]
             print(f"{name}: {faces_line(statistics.median(rates), limit)}"
