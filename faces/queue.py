@@ -88,7 +88,19 @@ def face_queue_app(broker_url: str, queue: str = DEFAULT_QUEUE, result_expires: 
 
 
 def analyse_task(image: str, encode: bool, options: dict[str, Any], seal_to: str | None) -> dict[str, Any]:
-    """The worker's side: analyse the image; encodings leave the worker only sealed to ``seal_to``."""
+    """The worker's side: analyse the image; encodings leave the worker only sealed to ``seal_to``.
+
+    A failure comes back as its exception type only (``{"failed": "ImageError"}``), as the in-process pool
+    reports it: no traceback or message through the broker, and nothing Celery must rebuild.
+    """
+    try:
+        return _analysed(image, encode, options, seal_to)
+    except Exception as error:  # noqa: BLE001 - the image's fault: the crawl records it as failed
+        logger.warning("face task failed: %s", type(error).__name__)
+        return {"failed": type(error).__name__}
+
+
+def _analysed(image: str, encode: bool, options: dict[str, Any], seal_to: str | None) -> dict[str, Any]:
     unknown = set(options) - DETECT_OPTIONS
     if unknown:
         raise ValueError(f"unknown face-detection options: {', '.join(sorted(unknown))}")
@@ -177,6 +189,8 @@ class QueuedFaces:
             _forget(pending)
         if state != "SUCCESS" or not isinstance(result, dict):
             raise FaceTaskFailed(type(result).__name__ if isinstance(result, BaseException) else str(state))
+        if "failed" in result:
+            raise FaceTaskFailed(str(result["failed"]))
         return analysis_from_result(result, self.seal_key)
 
     def close(self) -> None:
