@@ -34,7 +34,7 @@ import numpy as np
 from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeout
 
-from faces.analyser import FaceTaskFailed, FacesUnavailable
+from faces.analyser import FacesUnavailable, FaceTaskFailed
 from faces.detect import Detection
 from faces.encode import FaceAnalysis, analyse_faces
 from faces.geometry import FaceBox

@@ -251,7 +251,7 @@ def test_the_broker_and_result_backend_never_hold_an_encoding_in_clear(face_queu
         commands = monitor.stop()
         client.close()
     assert [len(e) for e in received] == [1, 1]
-    assert all(np.array_equal(a, b) for got, want in zip(received, expected) for a, b in zip(got, want))
+    assert all(np.array_equal(a, b) for got, want in zip(received, expected, strict=True) for a, b in zip(got, want, strict=True))
     blobs = [layer for arguments in commands for argument in arguments for layer in _layers(argument)]
     # Positive controls: the feed did carry both the tasks (the image bytes) and their results (sealed encodings).
     assert all(any(photo in blob for blob in blobs) for photo in photos)
