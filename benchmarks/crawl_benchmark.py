@@ -54,11 +54,17 @@ class Result:
     cpu: float
     server_cpu: float  # near elapsed would mean the server, not the crawler, set the pace
     other_load: float
+    analysed: int = 0  # images searched for faces (decisions with an image.faces signal)
 
     @classmethod
-    def of(cls, tool: str, responses: int, elapsed: float, m: Measured) -> Result:
+    def of(cls, tool: str, responses: int, elapsed: float, m: Measured, analysed: int = 0) -> Result:
         return cls(tool, responses, elapsed, responses / elapsed if elapsed else 0.0, m.wall,
-                   m.peak_rss_mib, m.tree_rss_mib, m.cpu, m.server_cpu, m.other_load)
+                   m.peak_rss_mib, m.tree_rss_mib, m.cpu, m.server_cpu, m.other_load, analysed)
+
+    @property
+    def faces_rate(self) -> float:
+        """Images searched for faces per second of crawl."""
+        return self.analysed / self.elapsed if self.elapsed else 0.0
 
 
 def _failed(tool: str, why: str, log_path: Path) -> BenchmarkError:
@@ -101,7 +107,8 @@ def crawl_faircrawl(start_url: str, work: Path, concurrency: int, server_pid: in
     stats, summary = report["run"]["stats"], report["summary"]
     _check_counts(f"faircrawl ({policy})", {"images": summary.get("image/stored", 0),
                                             "pages": summary.get("page/crawled", 0)}, expected)
-    return Result.of(_label(policy), stats["responses"], stats["elapsed_seconds"], measured)
+    analysed = sum(1 for d in report["decisions"] if d["kind"] == "image" and "image.faces" in d.get("signals", {}))
+    return Result.of(_label(policy), stats["responses"], stats["elapsed_seconds"], measured, analysed)
 
 
 def _label(policy: str) -> str:
@@ -139,7 +146,8 @@ def median_result(results: list[Result]) -> Result:
         return statistics.median(getattr(r, field) for r in results)
 
     return Result(results[0].tool, round(med("responses")), med("elapsed"), med("rate"), med("wall"),
-                  med("peak_rss_mib"), med("tree_rss_mib"), med("cpu"), med("server_cpu"), med("other_load"))
+                  med("peak_rss_mib"), med("tree_rss_mib"), med("cpu"), med("server_cpu"), med("other_load"),
+                  round(med("analysed")))
 
 
 def format_table(rows: list[Result]) -> str:
@@ -226,6 +234,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
             paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results[name], strict=True)]
             print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
+    searched = {name: runs for name, runs in results.items() if name != "plain Scrapy" and runs[0].analysed}
+    if searched:  # a pack that looks for faces on every image: set its pace against the detector's own
+        from benchmarks.faces_limit import detector_limit, faces_line, pool_cost, pool_line
+
+        limit = detector_limit(site)
+        print(f"\ndetector limit measured on {limit.images} of the site's images (single process, then x cores)")
+        print(pool_line(pool_cost(site), limit))
+        for name, runs in searched.items():
+            rates = [r.faces_rate for r in runs]
+            print(f"{name}: {faces_line(statistics.median(rates), limit)}"
+                  + (f"; per run {', '.join(f'{r:.1f}' for r in rates)}/s" if len(runs) > 1 else ""))
     return 0
 
 

@@ -652,6 +652,61 @@ def _audit_optout(action: str, details: dict[str, Any]) -> None:
         database.dispose()
 
 
+# -- faces -------------------------------------------------------------------------------
+
+
+@main.group()
+def faces() -> None:
+    """Face workers on a task queue (Celery), scaled apart from the crawl's own processes."""
+
+
+@faces.command("worker")
+@click.option("--broker", metavar="URL", default=None,
+              help="Celery broker: redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672// "
+                   "(FAIRCRAWL_FACES_BROKER).")
+@click.option("--queue", metavar="NAME", default=None,
+              help="Queue to take face tasks from (FAIRCRAWL_FACES_QUEUE). Default: faircrawl-faces")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (FAIRCRAWL_FACE_WORKERS; default one per core).")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def faces_worker(broker: str | None, queue: str | None, concurrency: int | None, verbose: int) -> None:
+    """Analyse the faces of crawls sent to the queue until stopped (Ctrl-C, SIGTERM).
+
+    Start it where the models fit (about 170 MB per process), pointed at the broker the crawls use
+    (FAIRCRAWL_FACES_BROKER): it needs no key, database or image store, and encodings leave it only sealed to the
+    crawl run that asked.
+    """
+    from faces.analyser import FacesUnavailable
+    from faces.queue import check_broker, run_worker
+
+    settings = crawl_settings(FAIRCRAWL_FACES_BROKER=broker, FAIRCRAWL_FACES_QUEUE=queue,
+                              FAIRCRAWL_FACE_WORKERS=concurrency)
+    check_settings(settings)
+    broker_url = setting(settings, "FAIRCRAWL_FACES_BROKER")
+    if not broker_url:
+        raise UsageError("no broker to take face tasks from: give --broker redis://HOST:6379/0 (or amqp://...), "
+                         "or set FAIRCRAWL_FACES_BROKER")
+    queue_name = setting(settings, "FAIRCRAWL_FACES_QUEUE")
+    try:
+        check_broker(broker_url, queue_name)
+    except FacesUnavailable as error:
+        raise UsageError(f"--broker {_shown_url(broker_url)}: {error.detail}; start the broker or fix the URL") from None
+    _notify(f"face worker on {_shown_url(broker_url)}, queue {queue_name}; Ctrl-C to stop")
+    run_worker(broker_url, queue_name, setting(settings, "FAIRCRAWL_FACE_WORKERS") or None,
+               ("WARNING", "INFO", "DEBUG")[min(verbose, 2)])
+
+
+def _shown_url(url: str) -> str:
+    """A broker URL without its password (it may be printed)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 # -- maintenance ----------------------------------------------------------------------
 
 

@@ -136,6 +136,16 @@ faircrawl_settings: tuple[Setting, ...] = (
             minimum=320, maximum=4096, why="smaller images hide faces from the detector, larger ones exhaust memory"),
     Setting("FAIRCRAWL_FACE_MODEL", str, "hog", "Face detector: hog, or cnn (about 60x slower).",
             choices=("hog", "cnn")),
+    Setting("FAIRCRAWL_FACES_BROKER", str, "",
+            "Celery broker for face work (redis://host:6379/0 or amqp://user:pass@host:5672//); empty: the in-process "
+            "face workers. Face workers run apart with `faircrawl faces worker --broker URL`.",
+            pattern=r"((redis|rediss|amqp|amqps)://\S+)?", why="a redis:// or amqp:// URL, or empty"),
+    Setting("FAIRCRAWL_FACES_QUEUE", str, "faircrawl-faces",
+            "Celery queue of the face tasks (also the prefix of every key they write in Redis); crawl and workers "
+            "must name the same one.", pattern=r"[A-Za-z0-9._-]{1,100}", why="letters, digits, '.', '_', '-'"),
+    Setting("FAIRCRAWL_FACES_TIMEOUT", float, 120.0,
+            "Seconds a face task may take through the queue; later (or a broker down) the image counts as showing "
+            "faces (faces.queue_timeout, faces.queue_unreachable).", minimum=1, maximum=3600),
     Setting("FAIRCRAWL_FACES_TOKEN", str, "faircrawl-faces",
             "The robots.txt product token for face processing: where it is disallowed, no face detection or template runs.",
             pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),

@@ -1,6 +1,10 @@
 """Stage 3, faces: find (and where a template is allowed, encode) the faces the policy asks about.
 
-Detection and encoding run in worker processes (faces.FacePool). The policy
+Detection and encoding run in worker processes: the crawl's own (faces.FacePool,
+the default) or Celery face workers on a queue (faces.queue.QueuedFaces, when
+FAIRCRAWL_FACES_BROKER is set). A queue that cannot answer (broker down, no
+worker within FAIRCRAWL_FACES_TIMEOUT) never lets an image pass unsearched: it
+counts as showing faces, with the queue's reason recorded. The policy
 decides again with the face count; for an image that may be kept and shows
 faces, the ``face_template`` decision's obligation (none, transient, persist)
 says whether encodings may be computed at all: only then can the image be
@@ -33,9 +37,14 @@ from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import pack_may_ask_about_faces, policy_for
 from crawler.settings import setting
 from faces import FacePool
+from faces.analyser import FaceAnalyser, FacesUnavailable, FaceTaskFailed
+from faces.detect import Detection
 from faces.encode import FaceAnalysis
 from policy import Outcome, Reason
 from policy.vocabulary import Purpose
+
+#: A search that never ran (the face queue did not answer): incomplete, so it shows faces (fail closed).
+UNSEARCHED = FaceAnalysis(Detection((), 0, 0, capped=False, complete=False), ())
 
 #: Analyses kept for the crawl, by (sha256, encoded): the same bytes on several pages are analysed once.
 KNOWN_IMAGES_KEPT = 1024
@@ -48,9 +57,7 @@ class FacesPipeline(ImageStage):
         super().__init__(crawler)
         settings = crawler.settings
         self.model = setting(settings, "FAIRCRAWL_FACE_MODEL")
-        self.pool = FacePool(setting(settings, "FAIRCRAWL_FACE_WORKERS") or None, model=self.model,
-                             max_side=setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"),
-                             max_pixels=setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS"))
+        self.pool = face_analyser(settings)
         # Start the workers with the crawl when the pack can ever ask about faces.
         self.may_need_faces = any(pack_may_ask_about_faces(rule) for rule in policy_for(crawler).loaded.pack.rules)
         self.ignores_opt_outs = policy_for(crawler).loaded.pack.ignores_opt_outs
@@ -100,13 +107,19 @@ class FacesPipeline(ImageStage):
         encode = template.allowed and template.obligations.get("templates", "none") != "none"
         sha256 = item.valid.sha256
         analysis = self._remembered(sha256, encode)
+        unanswered: Reason | None = None
         if analysis is None:
             try:
                 analysis = await self.pool.analyse(item.body, encode=encode)
+            except FacesUnavailable as error:  # the queue, not the image: search assumed to have found faces
+                self.crawler.stats.inc_value(f"faircrawl/faces/{error.code.rsplit('.', 1)[-1]}")
+                unanswered = Reason("faces", error.code, f"{error.detail}: treated as showing faces")
+                analysis = UNSEARCHED
             except Exception as error:  # noqa: BLE001 - a face worker that fails must not stop the crawl
                 self.drop(item, Outcome.FAILED, Reason("faces", "faces.detection_failed",
-                                                       f"face analysis failed ({type(error).__name__}); not kept"))
-            self._remember(sha256, encode, analysis)
+                                                       f"face analysis failed ({_failure_name(error)}); not kept"))
+            else:
+                self._remember(sha256, encode, analysis)
         else:
             item.observation.reasons.append(Reason("faces", "faces.known_image",
                                                    "same bytes (sha256) seen earlier in this crawl: not analysed again"))
@@ -114,7 +127,8 @@ class FacesPipeline(ImageStage):
         complete = detection.complete
         count = max(detection.count, 1) if detection.shows_faces else 0  # an incomplete search counts as faces
         item.observation.signals["image.faces"] = count
-        item.observation.reasons.append(_count_reason(detection.count, complete, detection.capped, self.model))
+        item.observation.reasons.append(unanswered or _count_reason(detection.count, complete, detection.capped,
+                                                                    self.model))
         decision = runtime.decide(Purpose.COLLECT_IMAGE, item.jurisdiction, item.observation.signals)
         item.collect_decision = decision
         if not decision.allowed:
@@ -143,6 +157,24 @@ class FacesPipeline(ImageStage):
             self.drop(item, Outcome.REFUSED, *runtime.policy_reasons(decision), decision=decision)
         item.obligations = {**decision.obligations, "templates": "none"}
         return item  # item.faces stays None: nothing was searched (the screen stage reads the signal)
+
+
+def face_analyser(settings: Any) -> FaceAnalyser:
+    """The face back end the settings name: Celery workers on FAIRCRAWL_FACES_BROKER, else the in-process pool."""
+    options = {"model": setting(settings, "FAIRCRAWL_FACE_MODEL"),
+               "max_side": setting(settings, "FAIRCRAWL_FACE_MAX_SIDE"),
+               "max_pixels": setting(settings, "FAIRCRAWL_IMAGE_MAX_PIXELS")}
+    broker = setting(settings, "FAIRCRAWL_FACES_BROKER")
+    if not broker:
+        return FacePool(setting(settings, "FAIRCRAWL_FACE_WORKERS") or None, **options)
+    from faces.queue import QueuedFaces
+
+    return QueuedFaces(broker, setting(settings, "FAIRCRAWL_FACES_QUEUE"), setting(settings, "FAIRCRAWL_FACES_TIMEOUT"),
+                       in_flight=max(1, settings.getint("CONCURRENT_ITEMS", 16)), **options)
+
+
+def _failure_name(error: Exception) -> str:
+    return str(error) if isinstance(error, FaceTaskFailed) else type(error).__name__
 
 
 def _count_reason(found: int, complete: bool, capped: bool, model: str) -> Reason:

@@ -58,6 +58,8 @@ def test_what_lawful_refuses_by_a_signal_is_refused_by_the_same_rule(catalog_cra
         if decision["outcome"] != "refused" or not deciding or key not in signals:
             continue
         other = signals[key]
+        if decision["signals"].get("robots.availability") != other["signals"].get("robots.availability"):
+            continue  # the site's robots.txt itself was fetched differently (a timeout on a loaded machine)
         assert other["outcome"] == "refused", (key, other["reasons"])
         assert deciding <= set(other["matched_rules"]), (key, other["matched_rules"])
         compared += 1
