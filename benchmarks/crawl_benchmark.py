@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import memory_benchmark
 from benchmarks.procstats import Measured, run_measured
 from benchmarks.site import ensure_site
 from policy.errors import FaircrawlError
@@ -193,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="faircrawl rule packs to run, comma-separated (default: benchmarks/robots-only, the "
                              "crawl machinery; add 'lawful' to include face detection on every image)")
     parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (log, db, images)")
+    memory_benchmark.add_arguments(parser)  # --sizes: peak RSS against crawl size (benchmarks/memory_benchmark.py)
     args = parser.parse_args(argv)
+    if args.only_sizes:
+        return memory_benchmark.report_sizes(args)
 
     started = time.perf_counter()
     site = ensure_site(args.pages, args.images_per_page, args.seed)
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.repeat > 1:  # each pair ran back to back: its ratio shrugs off a machine whose speed drifts
             paired = [f.rate / p.rate for p, f in zip(results["plain Scrapy"], results[name], strict=True)]
             print(f"per-run ratios: {', '.join(f'{r:.2f}' for r in paired)}  (median {statistics.median(paired):.2f}x)")
-    return 0
+    return memory_benchmark.report_sizes(args)
 
 
 if __name__ == "__main__":
