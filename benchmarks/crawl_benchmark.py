@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import memory_benchmark
 from benchmarks.procstats import Measured, run_measured
 from benchmarks.site import ensure_site
 from policy.errors import FaircrawlError
@@ -204,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
                              "crawl machinery, and benchmarks/signals, every consent signal read and decided; add "
                              "'lawful' to include face detection on every image)")
     parser.add_argument("--keep", action="store_true", help="keep each crawl's temp folder (log, db, images)")
+    memory_benchmark.add_arguments(parser)  # --sizes: peak RSS against crawl size (benchmarks/memory_benchmark.py)
     args = parser.parse_args(argv)
+    if args.only_sizes:
+        return memory_benchmark.report_sizes(args)
 
     started = time.perf_counter()
     site = ensure_site(args.pages, args.images_per_page, args.seed)
@@ -245,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             rates = [r.faces_rate for r in runs]
             print(f"{name}: {faces_line(statistics.median(rates), limit)}"
                   + (f"; per run {', '.join(f'{r:.1f}' for r in rates)}/s" if len(runs) > 1 else ""))
-    return 0
+    return memory_benchmark.report_sizes(args)
 
 
 if __name__ == "__main__":

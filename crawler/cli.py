@@ -166,7 +166,7 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
               budgets: dict[str, int | None] | None = None, sign: bool | None = None,
               registries: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
-    from crawler.report import build_report, format_summary
+    from crawler.report import SummaryTally, format_summary, report_head, write_report
     from crawler.startup import check_report_path, load_crawl_policy, preflight
     from storage.connecting import translated
     from storage.retention import expire_templates
@@ -210,21 +210,25 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
                loaded.pack.description)
     settings.update({"FAIRCRAWL_RUN_ID": run_id, "FAIRCRAWL_RUN_CREATED": True}, priority="cmdline")
     status, finish_reason, _ = _run_scrapy(start_urls, settings)
+    report_error = None
     with translated(database.target):  # a database gone or full after the crawl: one clear error, rows spilled
         finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
-        report = build_report(database, run_id)
-    status, finish_reason = report["run"]["status"], report["run"]["finish_reason"]  # as the run recorded it
-    report_error = None
-    if report_path:
-        try:
-            path = Path(report_path)
-            path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as error:
-            report_error = (f"cannot write the report to {report_path} ({error.strerror or error}); nothing is lost: "
-                            f"`faircrawl report {run_id} --json` prints it from the database")
+        head = report_head(database, run_id)
+        tally: SummaryTally | None = None
+        if report_path:  # streamed from the database; the summary is counted on the way
+            tally = SummaryTally()
+            try:
+                with Path(report_path).open("w", encoding="utf-8") as out:
+                    write_report(database, run_id, out, tally)
+            except OSError as error:
+                tally = None  # counted only part of the way: the summary reads the database again
+                report_error = (f"cannot write the report to {report_path} ({error.strerror or error}); nothing is "
+                                f"lost: `faircrawl report {run_id} --json` prints it from the database")
+        summary_text = format_summary(database, run_id, head=head, tally=tally)
+    status, finish_reason = head["run"]["status"], head["run"]["finish_reason"]  # as the run recorded it
     database.dispose()
     return {"run_id": run_id, "status": status, "finish_reason": finish_reason, "report_error": report_error,
-            "summary_text": format_summary(report), "report_path": report_path, "report": report}
+            "summary_text": summary_text, "report_path": report_path}
 
 
 def _check_testsites_only(pack: str, testsites: bool, start_urls: list[str]) -> None:
@@ -277,7 +281,7 @@ def _run_scrapy(start_urls: list[str], settings: Settings, spider: Any = None,
 def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bool, show_all: bool,
            compare_runs: tuple[str, str] | None, more_dbs: tuple[str, ...], out_dir: str | None) -> None:
     """Summarise a past crawl run (the latest by default) from the database, or compare two runs."""
-    from crawler.report import build_report, format_summary, latest_run_id, list_runs
+    from crawler.report import latest_run_id, list_runs, report_head, summary_lines, write_report
 
     if compare_runs:
         _compare_report(compare_runs, db, more_dbs, out_dir)
@@ -290,11 +294,12 @@ def report(run_id: str | None, db: str | None, as_json: bool, list_runs_flag: bo
     run_id = run_id or latest_run_id(database)
     if run_id is None:
         raise UsageError("this database has no crawl runs yet; run `faircrawl crawl --testsites` first")
-    built = build_report(database, run_id)
-    if as_json:
-        click.echo(json.dumps(built, indent=2, ensure_ascii=False))
+    report_head(database, run_id)  # an unknown run: one clear error before anything is printed
+    if as_json:  # streamed: the same JSON for a run of any size
+        write_report(database, run_id, sys.stdout)
     else:
-        click.echo(format_summary(built, show=10**9 if show_all else 10))
+        for line in summary_lines(database, run_id, show=10**9 if show_all else 10):
+            click.echo(line)
 
 
 def _compare_report(runs: tuple[str, str], db: str | None, more_dbs: tuple[str, ...], out_dir: str | None) -> None:

@@ -2,7 +2,9 @@
 
 Fetched once per (scheme, host, port) through Scrapy's downloader (so test-site
 routing and the private-host gate apply), shared by every request to that
-origin while being fetched, and cached: 24 h, 1 h when unreachable.
+origin while being fetched, and cached: 24 h, 1 h when unreachable, for at
+most MAX_CACHED_ORIGINS origins (the least recently used go first and are
+fetched again when asked for), so a crawl across many hosts stays bounded.
 
 Failing closed, file by file: robots.txt follows RFC 9309 (5xx or a network
 error is complete disallow); for tdmrep.json and ai.txt a 4xx means "no such
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
@@ -47,6 +50,7 @@ from policy.signals.tdmrep import TdmRepFile
 SITE_FILE_META = "faircrawl_robots_fetch"  # requests for these files skip the consent gate
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
+MAX_CACHED_ORIGINS = 1024
 
 
 def origin_of(request: Request) -> Origin:
@@ -76,7 +80,8 @@ class SiteFilesCache:
         self.max_bytes = setting(crawler.settings, "FAIRCRAWL_ROBOTS_MAX_BYTES")
         self.token = setting(crawler.settings, "FAIRCRAWL_PRODUCT_TOKEN")
         self.max_crawl_delay = setting(crawler.settings, "FAIRCRAWL_MAX_CRAWL_DELAY")
-        self._cache: dict[Origin, SiteFiles] = {}
+        self.max_origins = MAX_CACHED_ORIGINS
+        self._cache: OrderedDict[Origin, SiteFiles] = OrderedDict()  # least recently used first
         self._pending: dict[Origin, asyncio.Future[SiteFiles]] = {}
 
     def cached(self, origin: Origin) -> SiteFiles | None:
@@ -86,6 +91,7 @@ class SiteFilesCache:
     async def get(self, origin: Origin) -> SiteFiles:
         cached = self._cache.get(origin)
         if cached is not None and cached.expires_at > self.clock():
+            self._cache.move_to_end(origin)
             return cached
         if origin in self._pending:
             return await asyncio.shield(self._pending[origin])
@@ -94,6 +100,9 @@ class SiteFilesCache:
         try:
             files = await self._fetch_all(origin)
             self._cache[origin] = files
+            self._cache.move_to_end(origin)
+            while len(self._cache) > self.max_origins:
+                self._cache.popitem(last=False)
             self._fetched(files)
             future.set_result(files)
             return files

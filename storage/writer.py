@@ -1,7 +1,9 @@
 """Database writes off the crawl's event loop, losing nothing.
 
 The crawl hands finished rows to :class:`BackgroundWriter`; one thread inserts
-them in batches, in foreign-key order. What the database does not take goes
+them in batches, in foreign-key order. The queue between them is bounded
+(``max_queued_rows``): when the database falls behind, ``add`` waits, so the
+crawl slows down rather than holding every row in memory. What the database does not take goes
 to a JSON-lines spill file (:mod:`storage.spill`) instead of being dropped:
 
 - a batch that fails for the database's sake (server down, table gone) is
@@ -57,8 +59,12 @@ INSERT_IF_ABSENT = {"image_files": ("sha256",), "faces": ("image_sha256", "face_
 UPSERT = {"sites": ("run_id", "origin")}
 
 DEFAULT_BATCH_ROWS = 500
+#: Rows queued at most; a crawl that produces them faster than the database takes them waits in ``add``
+#: (backpressure), so a slow database slows the crawl instead of filling memory.
+DEFAULT_MAX_QUEUED_ROWS = 5_000
 DEFAULT_FLUSH_SECONDS = 0.25
 GATHER_POLL_SECONDS = 0.05  # how often a gathering batch is checked for being full
+QUEUE_CHECK_SECONDS = 1.0  # a full queue: how often ``add`` checks that the worker thread is still there
 DEFAULT_RETRY_DELAYS = (0.2, 0.4)  # seconds before the 2nd and 3rd attempt of a batch the database refused
 
 _RANK = {name: rank for rank, name in enumerate(WRITE_ORDER)}
@@ -69,7 +75,8 @@ class BackgroundWriter:
 
     def __init__(self, database: Database, spill_path: Path, *, batch_rows: int = DEFAULT_BATCH_ROWS,
                  flush_seconds: float = DEFAULT_FLUSH_SECONDS,
-                 retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS) -> None:
+                 retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+                 max_queued_rows: int = DEFAULT_MAX_QUEUED_ROWS) -> None:
         self.database = database
         self.spill_path = spill_path
         self.written_rows = 0
@@ -83,27 +90,49 @@ class BackgroundWriter:
         self._spill_error: str | None = None
         self._closed = False
         self._settled: set[int] = set()  # ids of the current batch's rows already written or spilled
-        self._queue: queue.Queue[SpilledRow | None] = queue.Queue()
+        self._queue: queue.Queue[SpilledRow | None] = queue.Queue(maxsize=max(max_queued_rows, batch_rows))
         self._closing = threading.Event()  # set by close(): stop gathering, write what is queued
         self._thread = threading.Thread(target=self._run, name="faircrawl-db-writer", daemon=True)
         self._thread.start()
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """Queue one row; a table the schema does not have, or a closed writer, is refused at once."""
+        """Queue one row, waiting while the queue is full; a table the schema does not have, or a closed writer,
+        is refused at once."""
         if table not in _RANK:
             raise WriterError(f"no table {table!r} for the background writer; it writes {', '.join(WRITE_ORDER)}")
         if self._closed:
             raise WriterError(f"the background writer for {self.spill_path} is closed; a {table} row came too late")
-        self._queue.put(SpilledRow(table, row))
+        self._put(SpilledRow(table, row))
+
+    def _put(self, entry: SpilledRow | None) -> None:
+        """Queue ``entry``; should the worker thread be gone while the queue is full, spill the row here instead."""
+        while True:
+            try:
+                self._queue.put(entry, timeout=QUEUE_CHECK_SECONDS)
+                return
+            except queue.Full:
+                if self._thread.is_alive():
+                    continue
+                if entry is not None:
+                    self._spill([entry], WriterError("the background writer thread stopped"))
+                return
 
     def close(self) -> WriterError | None:
         """Write everything still queued, stop the worker, and return the failure (None if every row was written)."""
         if not self._closed:
             self._closed = True
-            self._queue.put(None)
             self._closing.set()
+            self._put(None)
         self._thread.join()
+        left = [entry for entry in _drain(self._queue) if entry is not None]
+        if left:  # only when the worker thread died before the end: the rows are spilled, not lost
+            self._spill(left, WriterError("the background writer thread stopped"))
         return self.failure
+
+    @property
+    def queued_rows(self) -> int:
+        """Rows waiting for the worker thread (at most ``max_queued_rows``)."""
+        return self._queue.qsize()
 
     @property
     def failure(self) -> WriterError | None:
@@ -231,6 +260,15 @@ class BackgroundWriter:
                          self._spill_error)
             return
         logger.error("%d row(s) kept in %s (%s)", len(rows), self.spill_path, reason)
+
+
+def _drain(entries: queue.Queue[SpilledRow | None]) -> list[SpilledRow | None]:
+    drained = []
+    while True:
+        try:
+            drained.append(entries.get_nowait())
+        except queue.Empty:
+            return drained
 
 
 def _is_row_error(error: Exception) -> bool:

@@ -9,6 +9,7 @@ budget, too long, unparseable), the pipeline records stored or failed images.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -41,6 +42,12 @@ from policy import Kind, Outcome, Reason
 from policy.observe import Observation, page_facts
 
 IMAGE_PRIORITY = 10  # images of a page are fetched before more pages are discovered
+URL_DIGEST_BYTES = 16  # what the dedupe set keeps per URL: 49 bytes whatever the URL's length
+
+
+def url_digest(url: str) -> bytes:
+    """A fixed-size stand-in for a URL in the crawl's dedupe set (a collision needs ~2**64 URLs)."""
+    return hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=URL_DIGEST_BYTES).digest()
 
 
 def _without_fragment(url: str) -> str:
@@ -96,7 +103,7 @@ class SiteSpider(Spider):
             start_urls = [u for u in start_urls.split(",") if u]
         self.start_urls = [_without_fragment(u) for u in start_urls]
         self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls if not parsed_http_url(u)}
-        self._requested: set[str] = set()
+        self._requested: set[bytes] = set()  # url_digest of every URL requested or decided
         self._budget_used: Counter[tuple[str, str]] = Counter()  # (kind, host or "") -> requests made
 
     def _budgets(self) -> dict[tuple[str, bool], int]:
@@ -115,9 +122,10 @@ class SiteSpider(Spider):
 
     def _request(self, url: str, kind: Kind, page_url: str | None, inherited: dict[str, Any] | None = None) -> Request | None:
         """One request per URL for the whole crawl (our own dedupe: see README); a URL not requested gets its decision."""
-        if url in self._requested:
+        digest = url_digest(url)
+        if digest in self._requested:
             return None
-        self._requested.add(url)
+        self._requested.add(digest)
         refusal = self._not_requested_because(url, kind)
         if refusal is not None:
             recorder_for(self.crawler).decide(kind, Outcome.REFUSED, url, [refusal], page_url=page_url,

@@ -1,0 +1,72 @@
+"""Counts live Python objects of the kinds a crawl makes per response, at two points of a real crawl.
+
+Run as ``python -m tests.crawler.live_objects OUT.json '[1000, 3000]' <faircrawl crawl arguments>``: the real
+``faircrawl crawl`` command, with one more Scrapy extension configured. The
+extension counts responses and, when the count reaches each checkpoint, runs
+the garbage collector and counts the live objects of each per-response kind,
+then writes the samples to OUT.json when the spider closes.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+
+#: Objects a crawl makes for each request, response or image: none may stay once it is written.
+PER_RESPONSE_KINDS = frozenset({
+    "Request", "Response", "HtmlResponse", "TextResponse", "Headers", "Selector", "FetchedImage", "ValidImage",
+    "FaceFindings", "DecisionRecord", "Decision", "Observation", "PageFacts", "Reason", "Jurisdiction",
+})
+CHECKPOINTS_SETTING = "LIVE_OBJECTS_AT"  # response counts at which to sample, e.g. [1000, 3000]
+OUT_SETTING = "LIVE_OBJECTS_OUT"
+
+
+def live_counts() -> dict[str, int]:
+    gc.collect()
+    counts = Counter(type(o).__name__ for o in gc.get_objects())
+    return {kind: counts[kind] for kind in sorted(PER_RESPONSE_KINDS)}
+
+
+class LiveObjects:
+    def __init__(self, crawler: Crawler) -> None:
+        self.checkpoints = sorted(int(n) for n in crawler.settings.getlist(CHECKPOINTS_SETTING))
+        self.out = Path(crawler.settings.get(OUT_SETTING))
+        self.responses = 0
+        self.samples: list[dict[str, Any]] = []
+        crawler.signals.connect(self._response, signal=signals.response_received)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LiveObjects:
+        return cls(crawler)
+
+    def _response(self, **_: Any) -> None:
+        self.responses += 1
+        if self.responses in self.checkpoints:
+            self.samples.append({"responses": self.responses, "counts": live_counts()})
+
+    def _closed(self, spider: Any, reason: str) -> None:
+        self.out.write_text(json.dumps({"responses": self.responses, "samples": self.samples}))
+
+
+def main(argv: list[str]) -> None:
+    out, checkpoints, crawl_arguments = argv[0], json.loads(argv[1]), argv[2:]
+    from crawler import settings as project_settings
+
+    project_settings.EXTENSIONS = {**project_settings.EXTENSIONS, "tests.crawler.live_objects.LiveObjects": 900}
+    project_settings.LIVE_OBJECTS_AT = checkpoints  # type: ignore[attr-defined]
+    project_settings.LIVE_OBJECTS_OUT = out  # type: ignore[attr-defined]
+    from crawler.cli import main as faircrawl
+
+    faircrawl(["crawl", *crawl_arguments])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
