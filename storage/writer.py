@@ -52,7 +52,10 @@ logger = logging.getLogger(__name__)
 #: Tables in the order their foreign keys require.
 WRITE_ORDER = ("sites", "decisions", "image_files", "faces", "pages", "images", "face_templates")
 #: Tables whose rows may already exist (content stored by an earlier run): the first one stays.
-INSERT_IF_ABSENT = {"image_files": ("sha256",), "faces": ("image_sha256", "face_index")}
+INSERT_IF_ABSENT = {"image_files": ("sha256",), "faces": ("image_sha256", "face_index"),
+                    # a request decided again by another worker after its first one died (crawler.frontier):
+                    # the decision's id is derived from the run and the request, so the first rows stay
+                    "decisions": ("id",), "pages": ("decision_id",), "images": ("decision_id",)}
 #: Tables where a later row replaces an earlier one with the same key.
 UPSERT = {"sites": ("run_id", "origin")}
 

@@ -20,6 +20,8 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.frontier.keys import request_key
+from crawler.frontier.scheduler import REQUEST_KEY_META
 from crawler.items import FetchedImage
 from crawler.network_errors import describe_error
 from crawler.policy_runtime import policy_for
@@ -108,7 +110,16 @@ class SiteSpider(Spider):
                 ("image", True): setting(settings, "FAIRCRAWL_MAX_IMAGES_PER_SITE")}
 
     async def start(self) -> AsyncIterator[Request]:
-        for url in self.start_urls:
+        """The start URLs; with a shared frontier, those this worker takes from the run's list in Redis.
+
+        scrapy-redis's RedisSpider only has ``start_requests()``, which Scrapy 2.16 removed; this is faircrawl's own.
+        """
+        urls: Iterator[str] = iter(self.start_urls)
+        if setting(self.settings, "FAIRCRAWL_FRONTIER"):
+            from crawler.frontier.starts import take_start_urls
+
+            urls = take_start_urls(self.crawler)
+        for url in urls:
             request = self._request(url, Kind.PAGE, page_url=None)
             if request is not None:
                 yield request
@@ -131,7 +142,8 @@ class SiteSpider(Spider):
             errback=self.on_error,
             priority=IMAGE_PRIORITY if is_image else 0,
             dont_filter=True,  # deduped above; lets redirect loops surface as failures
-            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit},
+            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit,
+                  REQUEST_KEY_META: request_key(url)},
         )
 
     def _not_requested_because(self, url: str, kind: Kind) -> Reason | None:
