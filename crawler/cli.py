@@ -436,7 +436,9 @@ def testsites() -> None:
 @testsites.command("serve")
 @click.option("--port", type=click.IntRange(0, 65535), default=8780, show_default=True)
 @click.option("--host", "interface", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-def testsites_serve(port: int, interface: str) -> None:
+@click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="Append one 'host path' line per request to FILE (to count what crawlers fetched).")
+def testsites_serve(port: int, interface: str, access_log: str | None) -> None:
     """Serve every catalog site on one port (routing by host) until Ctrl-C."""
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
@@ -447,7 +449,7 @@ def testsites_serve(port: int, interface: str) -> None:
         raise UsageError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
     catalog = build_catalog()
     try:
-        listening = listen(catalog, port=port, interface=interface)
+        listening = listen(catalog, port=port, interface=interface, access_log=access_log)
     except CannotListenError as error:
         raise UsageError(f"cannot listen on {interface}:{port} ({error.socketError}); choose another --port") from None
     address = f"http://{interface}:{listening.getHost().port}"

@@ -298,6 +298,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
+    "crawler.frontier.politeness.HostSlots": 110,  # with FAIRCRAWL_FRONTIER: Crawl-delay across workers
     "crawler.botauth.middleware.RequestSigner": 950,  # last: after every change to the request
 }
 EXTENSIONS = {

@@ -92,14 +92,14 @@ def keys_for(settings: Any) -> FrontierKeys:
     return FrontierKeys(setting(settings, "FAIRCRAWL_FRONTIER_PREFIX"), str(run_id))
 
 
-class RunDupeFilter(RFPDupeFilter):
+class RunDupeFilter(RFPDupeFilter):  # type: ignore[misc]
     """scrapy-redis's dupefilter keyed by faircrawl's run-wide request key (the first URL's sha256)."""
 
     def request_fingerprint(self, request: Request) -> str:
         return str(request.meta.get(REQUEST_KEY_META) or request_key(request.url))
 
 
-class LeasedQueue(PriorityQueue):
+class LeasedQueue(PriorityQueue):  # type: ignore[misc]
     """scrapy-redis's priority queue whose pop leases the request (see the module docstring)."""
 
     lease_seconds = 30.0
@@ -141,8 +141,12 @@ def reclaim_expired(server: Any, keys: FrontierKeys, most: int = 500) -> int:
     return int(server.eval(_RECLAIM, 4, keys.queue, keys.inflight, keys.leased, keys.scores, time.time(), most))
 
 
-class FrontierScheduler(RedisScheduler):
+class FrontierScheduler(RedisScheduler):  # type: ignore[misc]
     """scrapy-redis's scheduler on the run's keys, kept after close (other workers share it)."""
+
+    frontier_keys: FrontierKeys
+    lease_seconds: float
+    _popped: dict[str, Request]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
