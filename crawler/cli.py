@@ -437,7 +437,7 @@ def testsites() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8780, show_default=True)
 @click.option("--host", "interface", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False), default=None,
-              help="Append one 'host path' line per request to FILE (to count what crawlers fetched).")
+              help="Append a 'unix-time host path' line per request to FILE (to count what crawlers fetched).")
 def testsites_serve(port: int, interface: str, access_log: str | None) -> None:
     """Serve every catalog site on one port (routing by host) until Ctrl-C."""
     from twisted.internet import reactor

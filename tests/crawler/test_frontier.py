@@ -1,0 +1,259 @@
+"""Many workers on one run: the catalog crawled by 3 processes on a real Redis frontier and a real PostgreSQL.
+
+Run them with Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (database ``test``); CI (CI=true) always
+does. Every test uses its own Redis key prefix (a uuid) and its own PostgreSQL schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from crawler.frontier.keys import FrontierKeys
+from crawler.frontier.launch import worker_states
+from storage.models import DecisionRecord, ImageRecord, PageRecord
+from tests.conftest import PROJECT_ROOT, _postgres_url, run_faircrawl
+
+REDIS_URL = os.environ.get("FAIRCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    """A reachable Redis; missing, it fails in CI and skips elsewhere saying how to run these tests."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        message = f"Redis not reachable at {REDIS_URL} ({type(error).__name__})"
+        if _in_ci():
+            pytest.fail(f"{message}: CI must run the frontier tests")
+        pytest.skip(f"{message}; start Redis on 127.0.0.1:6379 (or set FAIRCRAWL_TEST_REDIS_URL) to run them; "
+                    "CI (CI=true) always runs these")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="module")
+def shared_db() -> Iterator[str]:
+    """A PostgreSQL URL on a fresh schema for this module (the postgres_url fixture's pattern, module-wide)."""
+    from sqlalchemy.exc import OperationalError
+
+    base = _postgres_url()
+    try:
+        engine = create_engine(base)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except (OperationalError, ImportError) as error:
+        message = f"PostgreSQL not reachable at {base} ({type(error).__name__})"
+        if _in_ci():
+            pytest.fail(f"{message}: CI must run the PostgreSQL tests")
+        pytest.skip(f"{message}; start it on 127.0.0.1:5432 with a database 'test', or set "
+                    "FAIRCRAWL_TEST_POSTGRES_URL; CI (CI=true) always runs these")
+    schema = f"faircrawl_test_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'drop schema "{schema}" cascade'))
+        engine.dispose()
+
+
+@dataclass
+class Served:
+    url: str
+    access_log: Path
+
+    def requests(self) -> list[tuple[float, str, str]]:
+        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+        return [(float(at), host, path) for at, host, path in (line.split(" ", 2) for line in lines)]
+
+
+def _serve(workdir: Path) -> tuple[Served, subprocess.Popen[str]]:
+    log = workdir / f"access-{uuid.uuid4().hex[:6]}.log"
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0",
+                               "--access-log", str(log)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    url = next(word for word in first.split() if word.startswith("http://"))
+    return Served(url, log), server
+
+
+@dataclass
+class Crawled:
+    report: dict[str, Any]
+    served: Served
+    process: subprocess.CompletedProcess[str] | None = None
+
+    def outcomes(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(url, kind) -> (outcome, the deciding reason's code); asserts one decision per URL."""
+        counted = Counter((d["url"], d["kind"]) for d in self.report["decisions"])
+        assert max(counted.values()) == 1, [k for k, n in counted.items() if n > 1]
+        return {(d["url"], d["kind"]): (d["outcome"], d["reasons"][-1]["code"] if d["reasons"] else "")
+                for d in self.report["decisions"]}
+
+
+def _crawl(workdir: Path, served: Served, *args: str, env: dict[str, str] | None = None) -> Crawled:
+    report = workdir / f"report-{uuid.uuid4().hex[:6]}.json"
+    process = run_faircrawl("crawl", "--testsites", "--testsites-server", served.url, "--store",
+                            str(workdir / "images"), "--report", str(report), *args, cwd=workdir, env=env,
+                            timeout=900)
+    assert process.returncode == 0, f"crawl failed:\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
+    return Crawled(json.loads(report.read_text()), served, process)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    """The reference: the catalog crawled by one process, embedded scheduler, SQLite."""
+    workdir = tmp_path_factory.mktemp("single")
+    served, server = _serve(workdir)
+    try:
+        yield _crawl(workdir, served, "--db", f"sqlite:///{workdir}/faircrawl.db")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+@pytest.fixture(scope="module")
+def three_workers(tmp_path_factory: pytest.TempPathFactory, redis_url: str, shared_db: str) -> Iterator[Crawled]:
+    """The catalog crawled by 3 worker processes sharing one Redis frontier and one PostgreSQL database."""
+    workdir = tmp_path_factory.mktemp("three-workers")
+    served, server = _serve(workdir)
+    try:
+        yield _crawl(workdir, served, "--db", shared_db, "--frontier", redis_url, "--workers", "3",
+                     env={"FAIRCRAWL_FRONTIER_PREFIX": f"test-{uuid.uuid4().hex}"})
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_three_workers_decide_exactly_what_one_process_decides(single: Crawled, three_workers: Crawled) -> None:
+    assert three_workers.report["run"]["status"] == "finished"
+    assert three_workers.outcomes() == single.outcomes()
+
+
+def test_three_workers_all_took_part_and_each_is_reported(three_workers: Crawled) -> None:
+    workers = three_workers.report["run"]["stats"]["workers"]
+    assert len(workers) == 3
+    assert all(state["state"] == "finished" and sum(state["counts"].values()) > 0 for state in workers.values())
+    assert three_workers.process is not None and three_workers.process.stderr.count("] worker w") >= 3
+
+
+def test_one_record_per_request_in_the_shared_database(three_workers: Crawled, shared_db: str) -> None:
+    engine = create_engine(shared_db)
+    run_id = three_workers.report["run"]["id"]
+    with engine.connect() as connection:
+        decisions = connection.execute(select(func.count(), func.count(DecisionRecord.request_key.distinct()))
+                                       .where(DecisionRecord.run_id == run_id)).one()
+        pages = connection.execute(select(func.count(), func.count(PageRecord.decision_id.distinct()))
+                                   .where(PageRecord.run_id == run_id)).one()
+        images = connection.execute(select(func.count(), func.count(ImageRecord.decision_id.distinct()))
+                                    .where(ImageRecord.run_id == run_id)).one()
+    engine.dispose()
+    assert decisions[0] == decisions[1] == len(three_workers.report["decisions"])
+    assert pages[0] == pages[1] and images[0] == images[1]
+
+
+def _robots_fetches(crawled: Crawled) -> Counter[str]:
+    return Counter(host for _, host, path in crawled.served.requests() if path == "/robots.txt")
+
+
+def test_robots_txt_is_fetched_once_per_origin_across_workers(single: Crawled, three_workers: Crawled) -> None:
+    fetched = _robots_fetches(three_workers)
+    assert fetched and fetched == _robots_fetches(single)
+    site_files = Counter((host, path) for _, host, path in three_workers.served.requests()
+                         if path in ("/.well-known/tdmrep.json", "/ai.txt"))
+    assert site_files and max(site_files.values()) == 1
+
+
+def test_crawl_delay_holds_across_workers(three_workers: Crawled) -> None:
+    # twins.example.com asks for Crawl-delay: 1; the three workers together keep it (server-side arrival times)
+    arrivals = sorted(at for at, host, path in three_workers.served.requests()
+                      if host == "twins.example.com" and path != "/robots.txt" and not path.startswith("/.well-known")
+                      and path != "/ai.txt")
+    assert len(arrivals) >= 3
+    assert min(later - earlier for earlier, later in zip(arrivals, arrivals[1:])) >= 0.9
+
+
+def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
+        tmp_path_factory: pytest.TempPathFactory, redis_url: str, shared_db: str, single: Crawled) -> None:
+    import redis
+
+    workdir = tmp_path_factory.mktemp("killed-worker")
+    served, server = _serve(workdir)
+    prefix = f"test-{uuid.uuid4().hex}"
+    report = workdir / "report.json"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", "--testsites-server", served.url, "--db",
+         shared_db, "--store", str(workdir / "images"), "--report", str(report), "--frontier", redis_url,
+         "--workers", "3"], cwd=workdir, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_FRONTIER_LEASE": "5",
+             "FAIRCRAWL_PROGRESS_INTERVAL": "0"})
+    client = redis.Redis.from_url(redis_url)
+    killed = None
+    try:
+        deadline = time.monotonic() + 600
+        while killed is None and launcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            for key in client.scan_iter(f"{prefix}:*:workers"):
+                run_id = key.decode().split(":")[-2]
+                for state in worker_states(client, FrontierKeys(prefix, run_id)).values():
+                    if state["held"] and sum(state["counts"].values()) >= 10:  # mid-crawl, holding leases
+                        os.kill(state["pid"], signal.SIGKILL)
+                        killed = state
+                        break
+        stdout, stderr = launcher.communicate(timeout=900)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+        server.terminate()
+        server.wait()
+    assert killed is not None, "no worker was caught mid-crawl"
+    assert launcher.returncode == 0, f"{stdout[-2000:]}\n{stderr[-3000:]}"
+    crawled = Crawled(json.loads(report.read_text()), served)
+    assert crawled.report["run"]["status"] == "finished"
+    assert crawled.outcomes() == single.outcomes()  # nothing lost, one decision per URL, same outcomes
+    workers = crawled.report["run"]["stats"]["workers"]
+    assert sum(state["reclaimed"] for state in workers.values()) >= 1  # the dead worker's leases went back
+    shown = run_faircrawl("report", crawled.report["run"]["id"], "--json", "--db", shared_db, cwd=workdir)
+    assert shown.returncode == 0
+    assert json.loads(shown.stdout)["decisions"] == crawled.report["decisions"]
+
+
+def test_frontier_refuses_sqlite(tmp_path: Path, redis_url: str) -> None:
+    result = run_faircrawl("crawl", "http://example.com/", "--frontier", redis_url, "--db",
+                           f"sqlite:///{tmp_path}/x.db", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: --frontier needs one database every worker shares")
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_frontier_is_one_clear_error(tmp_path: Path, shared_db: str) -> None:
+    result = run_faircrawl("crawl", "http://example.com/", "--frontier", "redis://127.0.0.1:1/0", "--db", shared_db,
+                           cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: the frontier redis://127.0.0.1:1/0 cannot be reached")
+    assert "Traceback" not in result.stderr
+
+
+def test_workers_without_frontier_is_refused(tmp_path: Path) -> None:
+    result = run_faircrawl("crawl", "http://example.com/", "--workers", "2", cwd=tmp_path)
+    assert result.returncode == 2 and "--workers and --join need --frontier" in result.stderr
