@@ -53,6 +53,7 @@ class Leases:
         self.held: dict[str, Request] = {}  # lease id -> the request popped with it
         self.releasing: list[tuple[str, int]] = []  # (lease id, rows queued when Scrapy finished with it)
         self.released = 0
+        self.renewals = 0  # renewal round trips (on the renewal thread; stats are not thread-safe)
         self.reclaimed = 0
         self._loop: task.LoopingCall | None = None
         self._lock = threading.Lock()
@@ -111,6 +112,8 @@ class Leases:
         self.releasing = [(lease, ticket) for lease, ticket in self.releasing if ticket > settled]
         with self._lock:
             self._renewing = [*self.held, *(lease for lease, _ in self.releasing)]
+        stats = self.crawler.stats
+        stats.inc_value("frontier/redis_roundtrips", 3 if ready else 2)  # release, reclaim, publish
         if ready:
             with server.pipeline(transaction=False) as pipe:
                 for lease in ready:
@@ -146,6 +149,7 @@ class Leases:
                 for lease in leases:
                     pipe.zadd(self._keys.inflight, {lease: deadline}, xx=True)
                 pipe.execute()
+            self.renewals += 1
         except Exception as error:  # noqa: BLE001 - Redis away for a moment: the next renewal may still be in time
             logger.warning("frontier lease renewal failed: %s: %s", type(error).__name__, error)
 
@@ -161,6 +165,8 @@ class Leases:
         scheduler.server.hset(scheduler.frontier_keys.workers, self.worker, json.dumps({
             "state": state, "pid": os.getpid(), "host": socket.gethostname(), "updated": time.time(),
             "held": len(self.held) + len(self.releasing), "released": self.released, "reclaimed": self.reclaimed,
+            "redis_roundtrips": int(self.crawler.stats.get_value("frontier/redis_roundtrips", 0)) + self.renewals,
+            "requests": int(self.crawler.stats.get_value("downloader/request_count", 0)),
             "counts": counts}))
 
     def _closed(self, spider: Any, reason: str) -> None:

@@ -55,11 +55,14 @@ class SharedSiteFiles:
                     ttl_of: Callable[[tuple[FetchedFile, ...]], float]) -> tuple[FetchedFile, ...]:
         key, lock = self.keys.key(f"sitefiles:{origin}"), self.keys.key(f"sitefiles-lock:{origin}")
         while True:
+            self.crawler.stats.inc_value("frontier/redis_roundtrips")
             raw = self.server.get(key)
             if raw is not None:
                 self.crawler.stats.inc_value("frontier/sitefiles/shared")
                 return _decode(raw)
+            self.crawler.stats.inc_value("frontier/redis_roundtrips")
             if self.server.set(lock, "1", nx=True, ex=LOCK_SECONDS):
+                self.crawler.stats.inc_value("frontier/redis_roundtrips", 2)  # the result, the lock
                 try:
                     files = await fetch()
                     self.server.set(key, _encode(files), ex=max(1, int(ttl_of(files))))
@@ -108,7 +111,10 @@ class HostSlots:
             return
         slot = self.keys.key(f"host-slot:{urlsplit(request.url).hostname or ''}")
         waited = time.monotonic()
+        stats = self.crawler.stats
+        stats.inc_value("frontier/redis_roundtrips")
         while not self.server.set(slot, "1", nx=True, px=max(1, int(delay * 1000))):
+            stats.inc_value("frontier/redis_roundtrips", 2)
             remaining = self.server.pttl(slot)
             await asyncio.sleep(max(0.01, remaining / 1000 if remaining and remaining > 0 else POLL_SECONDS))
         if time.monotonic() - waited > 0.01:

@@ -168,7 +168,12 @@ class FrontierScheduler(RedisScheduler):  # type: ignore[misc]
         self.queue.dupefilter = self.df
         self.queue.lease_seconds = self.lease_seconds
 
+    def _count(self, roundtrips: int = 1) -> None:
+        if self.stats:
+            self.stats.inc_value("frontier/redis_roundtrips", roundtrips)
+
     def next_request(self) -> Request | None:
+        self._count()
         request: Request | None = self.queue.pop()
         if request is not None:
             self._popped[request.meta[LEASE_META]] = request
@@ -182,6 +187,7 @@ class FrontierScheduler(RedisScheduler):  # type: ignore[misc]
         return popped
 
     def enqueue_request(self, request: Request) -> bool:
+        self._count()
         queued = bool(self.queue.push(request))  # deduped inside push, atomically with queueing
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis" if queued else "frontier/duplicate")
@@ -190,6 +196,7 @@ class FrontierScheduler(RedisScheduler):  # type: ignore[misc]
     def has_pending_requests(self) -> bool:
         """Work left anywhere in the run: queued, or leased by a worker (which may queue more)."""
         k = self.frontier_keys
+        self._count()
         with self.server.pipeline(transaction=False) as pipe:
             pipe.zcard(k.queue).zcard(k.inflight)
             return any(int(n) for n in pipe.execute())
