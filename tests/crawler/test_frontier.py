@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,108 @@ def test_unreachable_frontier_is_one_clear_error(tmp_path: Path, shared_db: str)
 def test_workers_without_frontier_is_refused(tmp_path: Path) -> None:
     result = run_faircrawl("crawl", "http://example.com/", "--workers", "2", cwd=tmp_path)
     assert result.returncode == 2 and "--workers and --join need --frontier" in result.stderr
+
+
+OPTOUT_SITES = ("http://open.example.com/", "http://releases.example.com/", "http://fans.example.com/")
+OBAMA = {"http://open.example.com/img/obama.jpg", "http://releases.example.com/img/person.jpg",
+         "http://fans.example.com/img/speech.jpg", "http://fans.example.com/img/rally.jpg"}
+
+
+def test_an_opt_out_added_during_a_three_worker_crawl_applies_to_everything_stored_after_it(
+        tmp_path: Path, redis_url: str, shared_db: str) -> None:
+    import redis
+    from cryptography.fernet import Fernet
+
+    from crawler.testsites.photos import face_photo
+    from faces.encode import analyse_faces
+    from storage.suppression import SuppressionStore
+
+    key = Fernet.generate_key()
+    suppression = f"sqlite:///{tmp_path}/suppression.db"
+    probe = analyse_faces(face_photo("obama.jpg")).encodings[0]  # ready before the crawl starts
+    prefix = f"test-{uuid.uuid4().hex}"
+    report = tmp_path / "report.json"
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", *OPTOUT_SITES, "--db", shared_db, "--store",
+         str(tmp_path / "images"), "--report", str(report), "--frontier", redis_url, "--workers", "3"],
+        cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_PROGRESS_INTERVAL": "0",
+             "FAIRCRAWL_KEY": key.decode(), "FAIRCRAWL_SUPPRESSION_DB": suppression})
+    client = redis.Redis.from_url(redis_url)
+    added_at = None
+    try:
+        deadline = time.monotonic() + 600
+        while added_at is None and launcher.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            for found in client.scan_iter(f"{prefix}:*:workers"):
+                states = worker_states(client, FrontierKeys(prefix, found.decode().split(":")[-2]))
+                if len(states) == 3:  # every worker is crawling, its suppression list loaded (empty)
+                    store = SuppressionStore(suppression, Fernet(key))
+                    store.add_faces([probe], label="added mid-crawl")
+                    store.dispose()
+                    added_at = time.time()
+        stdout, stderr = launcher.communicate(timeout=900)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert added_at is not None and launcher.returncode == 0, stderr[-3000:]
+    decisions = {d["url"]: d for d in json.loads(report.read_text())["decisions"] if d["kind"] == "image"}
+    after = [url for url in OBAMA
+             if datetime.fromisoformat(decisions[url]["decided_at"]).timestamp() > added_at]
+    assert after, "every image of him was decided before the opt-out: nothing was tested"
+    for url in after:
+        codes = [r["code"] for r in decisions[url]["reasons"]]
+        assert decisions[url]["outcome"] != "stored" and "optout.face_match" in codes, (url, codes)
+
+
+def _queue(redis_url: str) -> Any:
+    import redis
+    from scrapy import Spider
+
+    from crawler.frontier.scheduler import LeasedQueue, RunDupeFilter
+
+    server = redis.Redis.from_url(redis_url)
+    keys = FrontierKeys(f"test-{uuid.uuid4().hex}", "run")
+    queue = LeasedQueue(server, Spider(name="site"), keys.queue)
+    queue.frontier_keys, queue.dupefilter, queue.lease_seconds = keys, RunDupeFilter(server, keys.seen), 2.0
+    return queue
+
+
+def test_a_request_is_queued_once_and_a_lease_that_runs_out_is_queued_again(redis_url: str) -> None:
+    from scrapy import Request
+
+    from crawler.frontier.scheduler import LEASE_META, reclaim_expired
+
+    queue = _queue(redis_url)
+    keys = queue.frontier_keys
+    try:
+        assert queue.push(Request("http://a.example/", dont_filter=True)) is True
+        assert queue.push(Request("http://a.example/", dont_filter=True)) is False  # another worker found it too
+        popped = queue.pop()
+        assert popped is not None and popped.url == "http://a.example/" and popped.meta[LEASE_META]
+        assert queue.pop() is None and queue.server.zcard(keys.inflight) == 1
+        assert reclaim_expired(queue.server, keys) == 0  # the lease still runs
+        queue.server.zadd(keys.inflight, {popped.meta[LEASE_META]: time.time() - 1})  # its worker stopped renewing
+        assert reclaim_expired(queue.server, keys) == 1
+        again = queue.pop()
+        assert again is not None and again.url == "http://a.example/" and LEASE_META in again.meta
+        assert again.meta[LEASE_META] != popped.meta[LEASE_META]
+    finally:
+        queue.server.delete(*keys.all())
+
+
+def test_a_redirect_of_a_leased_request_takes_its_place_in_one_step(redis_url: str) -> None:
+    from scrapy import Request
+
+    queue = _queue(redis_url)
+    keys = queue.frontier_keys
+    try:
+        queue.push(Request("http://a.example/old", dont_filter=True))
+        popped = queue.pop()
+        assert popped is not None
+        assert queue.push(popped.replace(url="http://a.example/new")) is True  # carries the lease: a hand-off
+        assert queue.server.zcard(keys.inflight) == 0 and queue.server.hlen(keys.leased) == 0
+        moved = queue.pop()
+        assert moved is not None and moved.url == "http://a.example/new"
+    finally:
+        queue.server.delete(*keys.all())
