@@ -254,7 +254,7 @@ def _shared_crawl(shared: dict[str, Any], settings: Settings, database: Any, loa
     """--frontier: be a worker of the run (--join), or create the run and start --workers processes."""
     from crawler.frontier import launch
     from crawler.report import build_report, format_summary
-    from storage.runs import RunStatus, create_run, finish_run, run_exists, run_start_urls
+    from storage.runs import RunStatus, create_run, finish_run, merge_run_stats, run_exists, run_start_urls
 
     frontier, join = shared["frontier"], shared["join"]
     run_id = join or uuid.uuid4().hex
@@ -291,7 +291,8 @@ def _shared_crawl(shared: dict[str, Any], settings: Settings, database: Any, loa
     finally:
         if stop_server is not None:
             stop_server()
-    for line in launch.progress_lines(launch.worker_states(server, keys), 0.0):
+    final_states = launch.worker_states(server, keys)
+    for line in launch.progress_lines(final_states, 0.0):
         _notify(line)
     if any(codes):
         _notify(f"worker exit codes: {codes}")
@@ -299,6 +300,7 @@ def _shared_crawl(shared: dict[str, Any], settings: Settings, database: Any, loa
     finish_run(database, run_id, RunStatus.INTERRUPTED,
                "the workers stopped before the frontier was empty" if not drained
                else f"every worker ended without finishing the run (exit codes {codes})", None, only_if_running=True)
+    merge_run_stats(database, run_id, {"workers": final_states})  # every worker's last word, now that all stopped
     report = build_report(database, run_id)
     report_error = None
     if report_path:

@@ -78,6 +78,14 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
         return changed
 
 
+def merge_run_stats(database: Database, run_id: str, extra: dict[str, Any]) -> None:
+    """Add ``extra`` to a run's stats (the launcher of many workers adds their final states once all stopped)."""
+    with database.session() as session, session.begin():
+        run = session.get(CrawlRun, run_id)
+        if run is not None:
+            run.stats = {**(run.stats or {}), **extra}
+
+
 def run_exists(database: Database, run_id: str) -> bool:
     with database.session() as session:
         return session.get(CrawlRun, run_id) is not None

@@ -106,6 +106,8 @@ def serve_catalog() -> tuple[str, Callable[[], None]]:
     def stop() -> None:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
 
     return words[0], stop
 

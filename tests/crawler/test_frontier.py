@@ -98,6 +98,13 @@ def _serve(workdir: Path) -> tuple[Served, subprocess.Popen[str]]:
     return Served(url, log), server
 
 
+def _stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    server.wait()
+    if server.stdout is not None:
+        server.stdout.close()
+
+
 @dataclass
 class Crawled:
     report: dict[str, Any]
@@ -129,8 +136,7 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     try:
         yield _crawl(workdir, served, "--db", f"sqlite:///{workdir}/faircrawl.db")
     finally:
-        server.terminate()
-        server.wait()
+        _stop(server)
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +148,7 @@ def three_workers(tmp_path_factory: pytest.TempPathFactory, redis_url: str, shar
         yield _crawl(workdir, served, "--db", shared_db, "--frontier", redis_url, "--workers", "3",
                      env={"FAIRCRAWL_FRONTIER_PREFIX": f"test-{uuid.uuid4().hex}"})
     finally:
-        server.terminate()
-        server.wait()
+        _stop(server)
 
 
 def test_three_workers_decide_exactly_what_one_process_decides(single: Crawled, three_workers: Crawled) -> None:
@@ -202,10 +207,11 @@ def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
     served, server = _serve(workdir)
     prefix = f"test-{uuid.uuid4().hex}"
     report = workdir / "report.json"
+    out, err = (workdir / "out.txt").open("w"), (workdir / "err.txt").open("w")
     launcher = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", "--testsites-server", served.url, "--db",
          shared_db, "--store", str(workdir / "images"), "--report", str(report), "--frontier", redis_url,
-         "--workers", "3"], cwd=workdir, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+         "--workers", "3"], cwd=workdir, text=True, stdout=out, stderr=err,
         env={**os.environ, "FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_FRONTIER_LEASE": "5",
              "FAIRCRAWL_PROGRESS_INTERVAL": "0"})
     client = redis.Redis.from_url(redis_url)
@@ -221,12 +227,14 @@ def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
                         os.kill(state["pid"], signal.SIGKILL)
                         killed = state
                         break
-        stdout, stderr = launcher.communicate(timeout=900)
+        launcher.wait(timeout=900)
     finally:
         if launcher.poll() is None:
             launcher.kill()
-        server.terminate()
-        server.wait()
+        _stop(server)
+        out.close()
+        err.close()
+    stdout, stderr = (workdir / "out.txt").read_text(), (workdir / "err.txt").read_text()
     assert killed is not None, "no worker was caught mid-crawl"
     assert launcher.returncode == 0, f"{stdout[-2000:]}\n{stderr[-3000:]}"
     crawled = Crawled(json.loads(report.read_text()), served)
@@ -279,10 +287,11 @@ def test_an_opt_out_added_during_a_three_worker_crawl_applies_to_everything_stor
     probe = analyse_faces(face_photo("obama.jpg")).encodings[0]  # ready before the crawl starts
     prefix = f"test-{uuid.uuid4().hex}"
     report = tmp_path / "report.json"
+    out, err = (tmp_path / "out.txt").open("w"), (tmp_path / "err.txt").open("w")
     launcher = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", *OPTOUT_SITES, "--db", shared_db, "--store",
          str(tmp_path / "images"), "--report", str(report), "--frontier", redis_url, "--workers", "3"],
-        cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path, text=True, stdout=out, stderr=err,
         env={**os.environ, "FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_PROGRESS_INTERVAL": "0",
              "FAIRCRAWL_KEY": key.decode(), "FAIRCRAWL_SUPPRESSION_DB": suppression})
     client = redis.Redis.from_url(redis_url)
@@ -298,10 +307,13 @@ def test_an_opt_out_added_during_a_three_worker_crawl_applies_to_everything_stor
                     store.add_faces([probe], label="added mid-crawl")
                     store.dispose()
                     added_at = time.time()
-        stdout, stderr = launcher.communicate(timeout=900)
+        launcher.wait(timeout=900)
     finally:
         if launcher.poll() is None:
             launcher.kill()
+        out.close()
+        err.close()
+    stderr = (tmp_path / "err.txt").read_text()
     assert added_at is not None and launcher.returncode == 0, stderr[-3000:]
     decisions = {d["url"]: d for d in json.loads(report.read_text())["decisions"] if d["kind"] == "image"}
     after = [url for url in OBAMA
