@@ -27,7 +27,7 @@ from policy.engine import Decision
 from policy.jurisdiction import Jurisdiction
 from policy.observe import Observation, SiteFiles
 from storage import BackgroundWriter, Database, ImageStore
-from storage.runs import RunStatus, create_run, finish_run
+from storage.runs import RunStatus, create_run, finish_run, run_exists
 
 DECIDED_META = "faircrawl_decided"  # a decision was already recorded for it
 KIND_META = "faircrawl_kind"
@@ -92,6 +92,8 @@ class CrawlRecorder:
     def _opened(self, spider: Any) -> None:
         if not self._run_created:  # started with `scrapy crawl`, not the faircrawl CLI
             self.database.upgrade()
+            if self.frontier and run_exists(self.database, self.run_id):
+                return  # a worker of a run another worker created
             create_run(self.database, self.run_id, self.policy_name, self.policy_revision, self.product_token,
                        self.testsites, list(getattr(spider, "start_urls", [])), self.policy_description)
 

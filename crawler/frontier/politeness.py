@@ -29,7 +29,7 @@ from crawler.frontier.scheduler import keys_for
 from crawler.settings import setting
 from policy.observe import FetchedFile
 
-LOCK_SECONDS = 120  # a worker that dies while fetching an origin's files frees it after this
+LOCK_SECONDS = 60  # a worker that dies while fetching an origin's files frees it after this
 POLL_SECONDS = 0.1
 
 

@@ -375,3 +375,15 @@ def test_a_redirect_of_a_leased_request_takes_its_place_in_one_step(redis_url: s
         assert moved is not None and moved.url == "http://a.example/new"
     finally:
         queue.server.delete(*keys.all())
+
+
+def test_scrapy_crawl_refuses_the_frontier_as_faircrawl_crawl_does(tmp_path: Path, redis_url: str) -> None:
+    from tests.crawler.test_integrity import workdir_env
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), **workdir_env(tmp_path),
+           "FAIRCRAWL_BOT_KEY_FILE": str(tmp_path / "bot.key")}
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "site", "-a", "start_urls=http://example.com/",
+                             "-s", f"FAIRCRAWL_FRONTIER={redis_url}"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: --frontier needs one database every worker")
