@@ -83,7 +83,7 @@ class CrawlRecorder:
         self.image_store = ImageStore(Path(settings.get("FAIRCRAWL_STORE")))
         self._run_created = settings.getbool("FAIRCRAWL_RUN_CREATED")
         spill = Path(settings.get("FAIRCRAWL_SPILL_DIR")) / f"unwritten-{self.run_id}.jsonl"
-        self.writer = BackgroundWriter(self.database, spill)
+        self.writer = BackgroundWriter(self.database, spill, idempotent=self.frontier)  # a retried request: once
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
