@@ -83,8 +83,9 @@ def shared_site_files(crawler: Crawler) -> SharedSiteFiles | None:
 
 
 class HostSlots:
-    """Downloader middleware, with FAIRCRAWL_FRONTIER: a request to a host with a Crawl-delay waits for the host's
-    slot in Redis, so the delay holds across every worker of the run."""
+    """Downloader middleware, with FAIRCRAWL_FRONTIER: a request to a host with a Crawl-delay needs the host's slot
+    in Redis, held from before the request is sent until ``delay`` seconds after its response, so the delay holds
+    between any two requests of every worker of the run (a dead worker's slot frees itself after HOLD_SECONDS)."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not setting(crawler.settings, "FAIRCRAWL_FRONTIER"):
@@ -92,6 +93,7 @@ class HostSlots:
         self.crawler = crawler
         self.token = setting(crawler.settings, "FAIRCRAWL_PRODUCT_TOKEN")
         self.max_delay = setting(crawler.settings, "FAIRCRAWL_MAX_CRAWL_DELAY")
+        self.hold_ms = int(1000 * (crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + 30))
         self.server = connect(setting(crawler.settings, "FAIRCRAWL_FRONTIER"))
         self.keys = keys_for(crawler.settings)
 
@@ -99,23 +101,53 @@ class HostSlots:
     def from_crawler(cls, crawler: Crawler) -> HostSlots:
         return cls(crawler)
 
-    async def process_request(self, request: Request, spider: Any = None) -> None:
+    def _delay(self, request: Request) -> float | None:
         from crawler.policy_runtime import policy_for
         from crawler.sitefiles import SITE_FILE_META, origin_of
 
         if request.meta.get(SITE_FILE_META):
-            return
+            return None
         site = policy_for(self.crawler).site_files.cached(origin_of(request))
         delay = site.robots.crawl_delay(self.token) if site is not None else None
-        if not delay or delay > self.max_delay:
+        return delay if delay and delay <= self.max_delay else None
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        self._release(request)  # a redirect or retry carries its first request's slot (that response skipped us)
+        delay = self._delay(request)
+        if delay is None:
             return
         slot = self.keys.key(f"host-slot:{urlsplit(request.url).hostname or ''}")
-        waited = time.monotonic()
+        holder = f"{id(self)}:{id(request)}:{time.monotonic()}"
         stats = self.crawler.stats
         stats.inc_value("frontier/redis_roundtrips")
-        while not self.server.set(slot, "1", nx=True, px=max(1, int(delay * 1000))):
+        while not self.server.set(slot, holder, nx=True, px=self.hold_ms):
             stats.inc_value("frontier/redis_roundtrips", 2)
+            stats.inc_value("frontier/host_slot/waits")
             remaining = self.server.pttl(slot)
-            await asyncio.sleep(max(0.01, remaining / 1000 if remaining and remaining > 0 else POLL_SECONDS))
-        if time.monotonic() - waited > 0.01:
-            self.crawler.stats.inc_value("frontier/host_slot/waited")
+            await asyncio.sleep(min(1.0, max(0.01, remaining / 1000 if remaining and remaining > 0 else POLL_SECONDS)))
+        request.meta[HOST_SLOT_META] = (slot, holder, delay)
+
+    def _release(self, request: Request) -> None:
+        held = request.meta.pop(HOST_SLOT_META, None)
+        if held is None:
+            return
+        slot, holder, delay = held
+        self.crawler.stats.inc_value("frontier/redis_roundtrips")
+        self.server.eval(_RELEASE_AFTER_DELAY, 1, slot, holder, max(1, int(delay * 1000)))
+
+    def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
+        self._release(request)
+
+
+HOST_SLOT_META = "faircrawl_host_slot"
+# KEYS: slot; ARGV: holder, delay ms. The slot stays taken for the delay after the response, then frees itself.
+_RELEASE_AFTER_DELAY = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
