@@ -37,7 +37,7 @@ from crawler.settings import setting
 from policy.errors import ConfigError
 
 LEASE_META = "faircrawl_lease"  # the lease id of a popped request (never written to Redis)
-REQUEST_KEY_META = "faircrawl_request_key"  # run-wide key of the first URL (crawler.frontier.keys.request_key)
+REQUEST_KEY_META = "faircrawl_request_key"  # overrides the run-wide key of a request (default: of its URL)
 
 # KEYS: seen, queue; ARGV: request key, score, encoded request. 1 if queued, 0 if already seen.
 _QUEUE_NEW = """
@@ -93,7 +93,10 @@ def keys_for(settings: Any) -> FrontierKeys:
 
 
 class RunDupeFilter(RFPDupeFilter):  # type: ignore[misc]
-    """scrapy-redis's dupefilter keyed by faircrawl's run-wide request key (the first URL's sha256)."""
+    """scrapy-redis's dupefilter keyed by faircrawl's run-wide request key (the URL's sha256, as decisions are).
+
+    Only a request's first push is deduped, and then its URL is the one the spider asked for; redirects and
+    retries of a leased request are handed off in place of their lease (LeasedQueue.push)."""
 
     def request_fingerprint(self, request: Request) -> str:
         return str(request.meta.get(REQUEST_KEY_META) or request_key(request.url))

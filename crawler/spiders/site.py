@@ -20,8 +20,6 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.frontier.keys import request_key
-from crawler.frontier.scheduler import REQUEST_KEY_META
 from crawler.items import FetchedImage
 from crawler.network_errors import describe_error
 from crawler.policy_runtime import policy_for
@@ -144,8 +142,7 @@ class SiteSpider(Spider):
             errback=self.on_error,
             priority=IMAGE_PRIORITY if is_image else 0,
             dont_filter=True,  # deduped above; lets redirect loops surface as failures
-            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit,
-                  REQUEST_KEY_META: request_key(url)},
+            meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit},
         )
 
     def _not_requested_because(self, url: str, kind: Kind) -> Reason | None:
