@@ -132,14 +132,25 @@ def _registry_settings(sites: tuple[str, ...], terms: tuple[str, ...], operator:
 @click.option("--no-sign", "no_sign", is_flag=True, default=False,
               help="Do not sign requests (Web Bot Auth, FAIRCRAWL_SIGN); sites that admit only verified crawlers refuse them.")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("--frontier", metavar="REDIS_URL", default=None,
+              help="Share the run through this Redis (FAIRCRAWL_FRONTIER): many workers, one PostgreSQL --db.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="With --frontier: worker processes to start on this machine (default 1).")
+@click.option("--join", "join_run", metavar="RUN_ID", default=None,
+              help="With --frontier: add this process as a worker of a run already started.")
 def crawl(urls: tuple[str, ...], testsites: bool, testsites_server: str | None, db: str | None,
           store: str | None, report_path: str | None, allow_private_hosts: bool | None,
           product_token: str | None, policy_name: str | None, rule_files: tuple[str, ...],
           site_registries: tuple[str, ...], terms_registries: tuple[str, ...], operator: str | None,
           concurrency: int | None, max_pages: int | None, max_images: int | None, max_pages_per_site: int | None,
-          max_images_per_site: int | None, no_sign: bool, verbose: int) -> None:
+          max_images_per_site: int | None, no_sign: bool, verbose: int, frontier: str | None, workers: int | None,
+          join_run: str | None) -> None:
     """Crawl URLS (or, with --testsites, the whole test-site catalog) and store allowed images."""
-    outcome = run_crawl(urls, testsites=testsites, testsites_server=testsites_server, db=db, store=store,
+    if frontier is None and (workers is not None or join_run is not None):
+        raise UsageError("--workers and --join need --frontier redis://host:6379/0 (the run's shared frontier)")
+    shared = {"frontier": frontier, "join": join_run, "workers": workers or 1,
+              "params": click.get_current_context().params} if frontier is not None else None
+    outcome = run_crawl(urls, testsites=testsites, testsites_server=testsites_server, db=db, store=store, shared=shared,
                         report_path=report_path, allow_private_hosts=allow_private_hosts,
                         product_token=product_token, policy_name=policy_name, rule_files=rule_files,
                         concurrency=concurrency, verbose=verbose, sign=False if no_sign else None,
@@ -164,9 +175,10 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
               policy_name: str | None = None, rule_files: tuple[str, ...] = (),
               concurrency: int | None = None, verbose: int = 0,
               budgets: dict[str, int | None] | None = None, sign: bool | None = None,
-              registries: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run one crawl in this process and return its summary (the CLI's and the demo's core)."""
-    from crawler.report import SummaryTally, format_summary, report_head, write_report
+              registries: dict[str, Any] | None = None, shared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one crawl in this process and return its summary (the CLI's and the demo's core).
+
+    With ``shared`` (--frontier): start its workers, or with ``join`` be one (crawler.frontier.launch)."""
     from crawler.startup import check_report_path, load_crawl_policy, preflight
     from storage.connecting import translated
     from storage.retention import expire_templates
@@ -180,13 +192,14 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
             raise UsageError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos` "
                              "(./dev.sh does it during set-up)")
         start_urls = start_urls or build_catalog().start_urls
-    if not start_urls:
+    if not start_urls and not (shared and shared["join"]):  # a worker joining a run may take its start URLs
         raise UsageError("nothing to crawl: give start URLs, or --testsites for the test-site catalog")
     settings = crawl_settings(
         FAIRCRAWL_DB=db, FAIRCRAWL_STORE=store, FAIRCRAWL_PRODUCT_TOKEN=product_token, FAIRCRAWL_POLICY=policy_name,
         FAIRCRAWL_RULES=list(rule_files) or None, FAIRCRAWL_TESTSITES=testsites,
         FAIRCRAWL_TESTSITES_SERVER=testsites_server, FAIRCRAWL_ALLOW_PRIVATE_HOSTS=allow_private_hosts,
-        FAIRCRAWL_SIGN=sign, LOG_LEVEL=["WARNING", "INFO", "DEBUG"][min(verbose, 2)], **(budgets or {}),
+        FAIRCRAWL_SIGN=sign, FAIRCRAWL_FRONTIER=(shared or {}).get("frontier"),
+        LOG_LEVEL=["WARNING", "INFO", "DEBUG"][min(verbose, 2)], **(budgets or {}),
         **(registries or {}),
         **({"CONCURRENT_REQUESTS": concurrency, "CONCURRENT_REQUESTS_PER_DOMAIN": max(1, concurrency // 2)}
            if concurrency is not None else {}))
@@ -199,8 +212,17 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
         raise PolicyError(f"{error}\nnothing was crawled; `faircrawl policy lint` shows every problem") from None
     if loaded.pack.requires_testsites:
         _check_testsites_only(loaded.pack.name, testsites, start_urls)
+    if shared is not None:
+        from crawler.frontier.launch import check_shared_database
+
+        check_shared_database(setting(settings, "FAIRCRAWL_DB"))
+        from crawler.frontier.keys import connect
+
+        connect(shared["frontier"]).close()  # an unreachable Redis: one error line before anything else
     database = preflight(settings, notify=_notify).database
     assert database is not None
+    if shared is not None:
+        return _shared_crawl(shared, settings, database, loaded, start_urls, testsites, report_path)
     run_id = uuid.uuid4().hex
     expired = expire_templates(database)
     if expired:
@@ -210,25 +232,92 @@ def run_crawl(urls: tuple[str, ...] | list[str], *, testsites: bool = False, tes
                loaded.pack.description)
     settings.update({"FAIRCRAWL_RUN_ID": run_id, "FAIRCRAWL_RUN_CREATED": True}, priority="cmdline")
     status, finish_reason, _ = _run_scrapy(start_urls, settings)
-    report_error = None
     with translated(database.target):  # a database gone or full after the crawl: one clear error, rows spilled
         finish_run(database, run_id, status, finish_reason, None, only_if_running=True)  # stopped before it opened
-        head = report_head(database, run_id)
-        tally: SummaryTally | None = None
-        if report_path:  # streamed from the database; the summary is counted on the way
-            tally = SummaryTally()
-            try:
-                with Path(report_path).open("w", encoding="utf-8") as out:
-                    write_report(database, run_id, out, tally)
-            except OSError as error:
-                tally = None  # counted only part of the way: the summary reads the database again
-                report_error = (f"cannot write the report to {report_path} ({error.strerror or error}); nothing is "
-                                f"lost: `faircrawl report {run_id} --json` prints it from the database")
-        summary_text = format_summary(database, run_id, head=head, tally=tally)
+        head, summary_text, report_error = _report_and_summary(database, run_id, report_path)
     status, finish_reason = head["run"]["status"], head["run"]["finish_reason"]  # as the run recorded it
     database.dispose()
     return {"run_id": run_id, "status": status, "finish_reason": finish_reason, "report_error": report_error,
             "summary_text": summary_text, "report_path": report_path}
+
+
+def _report_and_summary(database: Any, run_id: str, report_path: str | None) -> tuple[dict[str, Any], str, str | None]:
+    """The run's head, its summary text, and why the report file could not be written (None if it was).
+
+    The JSON report is streamed from the database, and the summary counted on the way, so neither holds the
+    run's decisions in memory whatever its size."""
+    from crawler.report import SummaryTally, format_summary, report_head, write_report
+
+    head = report_head(database, run_id)
+    tally: SummaryTally | None = None
+    report_error = None
+    if report_path:
+        tally = SummaryTally()
+        try:
+            with Path(report_path).open("w", encoding="utf-8") as out:
+                write_report(database, run_id, out, tally)
+        except OSError as error:
+            tally = None  # counted only part of the way: the summary reads the database again
+            report_error = (f"cannot write the report to {report_path} ({error.strerror or error}); nothing is "
+                            f"lost: `faircrawl report {run_id} --json` prints it from the database")
+    return head, format_summary(database, run_id, head=head, tally=tally), report_error
+
+
+def _shared_crawl(shared: dict[str, Any], settings: Settings, database: Any, loaded: Any, start_urls: list[str],
+                  testsites: bool, report_path: str | None) -> dict[str, Any]:
+    """--frontier: be a worker of the run (--join), or create the run and start --workers processes."""
+    from crawler.frontier import launch
+    from storage.runs import RunStatus, create_run, finish_run, merge_run_stats, run_exists, run_start_urls
+
+    frontier, join = shared["frontier"], shared["join"]
+    run_id = join or uuid.uuid4().hex
+    server, keys = launch.open_frontier(frontier, setting(settings, "FAIRCRAWL_FRONTIER_PREFIX"), run_id)
+    settings.update({"FAIRCRAWL_RUN_ID": run_id, "FAIRCRAWL_RUN_CREATED": True}, priority="cmdline")
+    if join:
+        if not run_exists(database, run_id):
+            raise UsageError(f"--join {run_id}: no such run in {setting(settings, 'FAIRCRAWL_DB')}; `faircrawl report "
+                             "--list --db ...` lists the runs")
+        status, finish_reason, crawler = _run_scrapy(start_urls or run_start_urls(database, run_id), settings)
+        recorder = getattr(crawler, "_faircrawl_recorder", None)
+        counts = recorder.final_stats if recorder is not None else {}
+        database.dispose()
+        summary = f"worker of run {run_id}: {finish_reason}; " + ", ".join(
+            f"{k} {v}" for k, v in sorted(counts.items()) if "/" in k)
+        return {"run_id": run_id, "status": status, "finish_reason": finish_reason, "report_error": None,
+                "summary_text": summary, "report_path": None}
+    token = setting(settings, "FAIRCRAWL_PRODUCT_TOKEN")
+    create_run(database, run_id, loaded.pack.name, loaded.revision, token, testsites, start_urls,
+               loaded.pack.description)
+    from crawler.frontier.starts import queue_start_urls
+
+    queue_start_urls(server, keys, start_urls)
+    _notify(f"run {run_id}: {shared['workers']} worker(s) on {frontier}; more with "
+            f"`faircrawl crawl --frontier {frontier} --db ... --join {run_id}`")
+    params = dict(shared["params"])
+    stop_server = None
+    if testsites and not params.get("testsites_server"):  # one catalog server for every worker of this machine
+        params["testsites_server"], stop_server = launch.serve_catalog()
+    try:
+        commands = [launch.worker_command(params, frontier, run_id, [])
+                    for _ in range(shared["workers"])]
+        codes = launch.run_workers(commands, server, keys, setting(settings, "FAIRCRAWL_PROGRESS_INTERVAL"), _notify)
+    finally:
+        if stop_server is not None:
+            stop_server()
+    final_states = launch.worker_states(server, keys)
+    for line in launch.progress_lines(final_states, 0.0):
+        _notify(line)
+    if any(codes):
+        _notify(f"worker exit codes: {codes}")
+    drained = not (server.zcard(keys.queue) or server.zcard(keys.inflight))
+    finish_run(database, run_id, RunStatus.INTERRUPTED,
+               "the workers stopped before the frontier was empty" if not drained
+               else f"every worker ended without finishing the run (exit codes {codes})", None, only_if_running=True)
+    merge_run_stats(database, run_id, {"workers": final_states})  # every worker's last word, now that all stopped
+    head, summary_text, report_error = _report_and_summary(database, run_id, report_path)
+    database.dispose()
+    return {"run_id": run_id, "status": head["run"]["status"], "finish_reason": head["run"]["finish_reason"],
+            "report_error": report_error, "summary_text": summary_text, "report_path": report_path}
 
 
 def _check_testsites_only(pack: str, testsites: bool, start_urls: list[str]) -> None:
@@ -356,7 +445,9 @@ def testsites() -> None:
 @testsites.command("serve")
 @click.option("--port", type=click.IntRange(0, 65535), default=8780, show_default=True)
 @click.option("--host", "interface", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-def testsites_serve(port: int, interface: str) -> None:
+@click.option("--access-log", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="Append a 'unix-time host path' line per request to FILE (to count what crawlers fetched).")
+def testsites_serve(port: int, interface: str, access_log: str | None) -> None:
     """Serve every catalog site on one port (routing by host) until Ctrl-C."""
     from twisted.internet import reactor
     from twisted.internet.error import CannotListenError
@@ -367,7 +458,7 @@ def testsites_serve(port: int, interface: str) -> None:
         raise UsageError("the test sites need the packaged face photos; run `faircrawl testsites fetch-photos`")
     catalog = build_catalog()
     try:
-        listening = listen(catalog, port=port, interface=interface)
+        listening = listen(catalog, port=port, interface=interface, access_log=access_log)
     except CannotListenError as error:
         raise UsageError(f"cannot listen on {interface}:{port} ({error.socketError}); choose another --port") from None
     address = f"http://{interface}:{listening.getHost().port}"

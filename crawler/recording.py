@@ -7,6 +7,8 @@ and keeps the counts that progress lines and the summary print.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import uuid
 from collections import Counter
@@ -18,13 +20,14 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 
 from crawler.decision_record import DecisionRecord, now
+from crawler.frontier.keys import request_key
 from faces import LANDMARK_MODEL
 from policy import Kind, Outcome, Reason
 from policy.engine import Decision
 from policy.jurisdiction import Jurisdiction
 from policy.observe import Observation, SiteFiles
 from storage import BackgroundWriter, Database, ImageStore
-from storage.runs import RunStatus, create_run, finish_run
+from storage.runs import RunStatus, create_run, finish_run, run_exists
 
 DECIDED_META = "faircrawl_decided"  # a decision was already recorded for it
 KIND_META = "faircrawl_kind"
@@ -71,13 +74,16 @@ class CrawlRecorder:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.started_at = now()
         self.crawler = crawler
+        self.final_stats: dict[str, Any] = {}
+        self.rows_queued = 0  # rows handed to the writer (crawler.frontier.leases releases against it)
+        self.frontier: bool = bool(settings.get("FAIRCRAWL_FRONTIER"))
         if self.dry_run:
             return
         self.database = Database(settings.get("FAIRCRAWL_DB"))
         self.image_store = ImageStore(Path(settings.get("FAIRCRAWL_STORE")))
         self._run_created = settings.getbool("FAIRCRAWL_RUN_CREATED")
         spill = Path(settings.get("FAIRCRAWL_SPILL_DIR")) / f"unwritten-{self.run_id}.jsonl"
-        self.writer = BackgroundWriter(self.database, spill)
+        self.writer = BackgroundWriter(self.database, spill, idempotent=self.frontier)  # a retried request: once
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -86,6 +92,8 @@ class CrawlRecorder:
     def _opened(self, spider: Any) -> None:
         if not self._run_created:  # started with `scrapy crawl`, not the faircrawl CLI
             self.database.upgrade()
+            if self.frontier and run_exists(self.database, self.run_id):
+                return  # a worker of a run another worker created
             create_run(self.database, self.run_id, self.policy_name, self.policy_revision, self.product_token,
                        self.testsites, list(getattr(spider, "start_urls", [])), self.policy_description)
 
@@ -105,6 +113,9 @@ class CrawlRecorder:
             stats["requests"] = scrapy_stats.get_value("downloader/request_count", 0)
         if self.writer.spilled_rows:
             stats["unwritten_rows"] = self.writer.spilled_rows
+        self.final_stats = stats
+        if self.frontier and status is not RunStatus.FAILED:
+            return  # one of many workers: the last to finish ends the run (crawler.frontier.leases)
         finish_run(self.database, self.run_id, status, reason, stats)
 
     # -- outcomes -------------------------------------------------------------
@@ -133,6 +144,9 @@ class CrawlRecorder:
             reasons=reasons, page_url=page_url, final_url=final_url, signals=signals, jurisdiction=jurisdiction,
             decision=decision, fetch_decision=fetch_decision, obligations=obligations, breaches=breaches,
             fetched_at=fetched_at, decisions=decisions)
+        key = request_key(url)
+        if self.frontier:  # the same id whichever worker decides it: a second write of it is ignored
+            record = dataclasses.replace(record, id=hashlib.sha256(f"{self.run_id}:{key}".encode()).hexdigest()[:32])
         self.counts[(record.kind, record.outcome)] += 1
         stats = self.crawler.stats
         stats.inc_value(f"faircrawl/{record.kind}/{record.outcome}")
@@ -143,7 +157,7 @@ class CrawlRecorder:
         if self.dry_run:
             self.records.append(record)
         else:
-            self._add("decisions", record.row())
+            self._add("decisions", {**record.row(), "request_key": key})
         return record.id
 
     def decide_request(self, request: Request, outcome: Outcome, *reasons: Reason,
@@ -212,6 +226,13 @@ class CrawlRecorder:
     def _add(self, table: str, row: dict[str, Any]) -> None:
         if not self.dry_run:
             self.writer.add(table, row)
+            self.rows_queued += 1
+
+    def rows_settled(self) -> int:
+        """Rows the writer has written or spilled (FIFO: every row queued before the n-th is settled with it)."""
+        if self.dry_run:
+            return self.rows_queued
+        return self.writer.written_rows + self.writer.spilled_rows + len(self.writer.unsaved_rows)
 
 
 class Recording:

@@ -151,6 +151,16 @@ faircrawl_settings: tuple[Setting, ...] = (
             pattern=r"[A-Za-z_-]+", why="letters, '_' and '-' only (RFC 9309 §2.2.1)"),
     Setting("FAIRCRAWL_FACE_WORKERS", int, 0, "Face-detection worker processes; 0 means one per core.",
             minimum=0, maximum=64),
+    Setting("FAIRCRAWL_FRONTIER", str, "",
+            "Redis URL of a shared frontier (--frontier): workers on any machine share one run's queue, duplicate "
+            "filter, leases and politeness; empty means the embedded single-process scheduler.",
+            pattern=r"(rediss?://\S+)?", why="a redis:// URL, or empty"),
+    Setting("FAIRCRAWL_FRONTIER_LEASE", float, 30.0,
+            "Seconds a worker holds a request it popped without renewing the lease; a dead worker's requests go "
+            "back to the queue after this.", minimum=2, maximum=3600,
+            why="shorter leases expire under a busy worker, longer ones delay the retry of a dead worker's requests"),
+    Setting("FAIRCRAWL_FRONTIER_PREFIX", str, "faircrawl", "Prefix of every Redis key of the shared frontier.",
+            pattern=r"[A-Za-z0-9_.:-]+", why="letters, digits and _ . : - only"),
     Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",
             minimum=1, maximum=1024 * _MIB),
     Setting("FAIRCRAWL_IMAGE_MAX_PIXELS", int, DEFAULT_MAX_PIXELS,
@@ -298,14 +308,18 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
+    "crawler.frontier.politeness.HostSlots": 110,  # with FAIRCRAWL_FRONTIER: Crawl-delay across workers
     "crawler.botauth.middleware.RequestSigner": 950,  # last: after every change to the request
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.recording.Recording": 100,
     "crawler.progress.Progress": 500,
+    "crawler.frontier.leases.Leases": 600,  # with FAIRCRAWL_FRONTIER only; after the recorder (its writer closes first)
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Scrapy's embedded scheduler, or with FAIRCRAWL_FRONTIER the run's shared Redis frontier (crawler/frontier)
+SCHEDULER = "crawler.frontier.scheduler.FrontierSwitch"
 # validate -> consent -> faces -> screen -> store, run in order by one pipeline (crawler/pipelines)
 ITEM_PIPELINES = {"crawler.pipelines.ImagePipeline": 300}
 LOG_FORMATTER = "crawler.logformatter.PrivateLogFormatter"

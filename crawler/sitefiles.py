@@ -129,9 +129,20 @@ class SiteFilesCache:
 
     async def _fetch_all(self, origin: Origin) -> SiteFiles:
         base = origin_text(origin)
-        robots, tdmrep_state, ai_txt_state = await asyncio.gather(
-            self._fetch(f"{base}/robots.txt"), self._fetch(f"{base}/.well-known/tdmrep.json"),
-            self._fetch(f"{base}/ai.txt"))
+
+        async def fetch_three() -> tuple[FetchedFile, ...]:
+            return tuple(await asyncio.gather(
+                self._fetch(f"{base}/robots.txt"), self._fetch(f"{base}/.well-known/tdmrep.json"),
+                self._fetch(f"{base}/ai.txt")))
+
+        from crawler.frontier.politeness import shared_site_files
+
+        shared = shared_site_files(self.crawler)  # many workers: fetched once for the run, through Redis
+        if shared is None:
+            robots, tdmrep_state, ai_txt_state = await fetch_three()
+        else:
+            robots, tdmrep_state, ai_txt_state = await shared.fetch(
+                base, fetch_three, lambda files: site_files_from(base, files[0], files[1], files[2], 0.0).expires_at)
         return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock())
 
     async def fetch_document(self, url: str, max_bytes: int, timeout: float) -> FetchedFile:

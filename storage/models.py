@@ -64,6 +64,7 @@ class PageRecord(Base):
     """A page that was fetched and parsed."""
 
     __tablename__ = "pages"
+    __table_args__ = (Index("ix_pages_decision", "decision_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
@@ -97,6 +98,7 @@ class ImageRecord(Base):
     """An image URL stored in a run: where it was found and which content it had."""
 
     __tablename__ = "images"
+    __table_args__ = (Index("ix_images_decision", "decision_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
@@ -117,7 +119,8 @@ class DecisionRecord(Base):
     """
 
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_run_kind_outcome", "run_id", "kind", "outcome"),)
+    __table_args__ = (Index("ix_decisions_run_kind_outcome", "run_id", "kind", "outcome"),
+                      Index("ix_decisions_run_request_key", "run_id", "request_key", unique=True))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
@@ -140,6 +143,9 @@ class DecisionRecord(Base):
     breaches: Mapped[list[Any] | None]  # provisions an unlawful pack's allow breaches
     policy_summary: Mapped[str | None] = mapped_column(Text)  # e.g. "denied by eu-face-images-need-consent"
     deleted_by_request: Mapped[str | None] = mapped_column(String(32))  # a tombstone: the deletion that emptied it
+    # sha256 of the URL as requested (crawler.frontier.keys.request_key): one decision per request and run, whichever
+    # worker made it (migration 0010); None in rows made before it
+    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class FaceTemplate(Base):

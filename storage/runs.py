@@ -78,6 +78,26 @@ def finish_run(database: Database, run_id: str, status: str, reason: str, stats:
         return changed
 
 
+def merge_run_stats(database: Database, run_id: str, extra: dict[str, Any]) -> None:
+    """Add ``extra`` to a run's stats (the launcher of many workers adds their final states once all stopped)."""
+    with database.session() as session, session.begin():
+        run = session.get(CrawlRun, run_id)
+        if run is not None:
+            run.stats = {**(run.stats or {}), **extra}
+
+
+def run_exists(database: Database, run_id: str) -> bool:
+    with database.session() as session:
+        return session.get(CrawlRun, run_id) is not None
+
+
+def run_start_urls(database: Database, run_id: str) -> list[str]:
+    """The start URLs a run was created with (a worker joining it follows links inside their sites)."""
+    with database.session() as session:
+        run = session.get(CrawlRun, run_id)
+        return [str(url) for url in (run.start_urls if run is not None else [])]
+
+
 def decision_counts(database: Database, run_id: str) -> dict[str, int]:
     """How many decisions of each kind and outcome a run recorded, as ``{"image/stored": n, ...}``."""
     query = (select(DecisionRecord.kind, DecisionRecord.outcome, func.count())

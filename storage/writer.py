@@ -55,6 +55,11 @@ logger = logging.getLogger(__name__)
 WRITE_ORDER = ("sites", "decisions", "image_files", "faces", "pages", "images", "face_templates")
 #: Tables whose rows may already exist (content stored by an earlier run): the first one stays.
 INSERT_IF_ABSENT = {"image_files": ("sha256",), "faces": ("image_sha256", "face_index")}
+#: With ``idempotent=True`` (many workers on one run, crawler.frontier) these too: a request decided again after
+#: its first worker died has the same decision id (derived from the run and the request), so the first rows stay.
+#: Without it a duplicate decision id is a bug, and is spilled like any refused row.
+INSERT_IF_ABSENT_IDEMPOTENT = {**INSERT_IF_ABSENT, "decisions": ("id",), "pages": ("decision_id",),
+                               "images": ("decision_id",)}
 #: Tables where a later row replaces an earlier one with the same key.
 UPSERT = {"sites": ("run_id", "origin")}
 
@@ -76,8 +81,9 @@ class BackgroundWriter:
     def __init__(self, database: Database, spill_path: Path, *, batch_rows: int = DEFAULT_BATCH_ROWS,
                  flush_seconds: float = DEFAULT_FLUSH_SECONDS,
                  retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
-                 max_queued_rows: int = DEFAULT_MAX_QUEUED_ROWS) -> None:
+                 max_queued_rows: int = DEFAULT_MAX_QUEUED_ROWS, idempotent: bool = False) -> None:
         self.database = database
+        self._if_absent = INSERT_IF_ABSENT_IDEMPOTENT if idempotent else INSERT_IF_ABSENT
         self.spill_path = spill_path
         self.written_rows = 0
         self.spilled_rows = 0
@@ -237,8 +243,8 @@ class BackgroundWriter:
             statement = postgresql_insert(table)
         else:
             return insert(table)
-        if table.name in INSERT_IF_ABSENT:
-            return statement.on_conflict_do_nothing(index_elements=list(INSERT_IF_ABSENT[table.name]))
+        if table.name in self._if_absent:
+            return statement.on_conflict_do_nothing(index_elements=list(self._if_absent[table.name]))
         if table.name in UPSERT:
             keys = UPSERT[table.name]
             replaced = {c.name: statement.excluded[c.name] for c in table.columns

@@ -14,6 +14,7 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from crawler.settings import setting
 from crawler.startup import preflight
 from policy.errors import FaircrawlError
 
@@ -23,6 +24,14 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         try:
             preflight(self.settings)
+            if setting(self.settings, "FAIRCRAWL_FRONTIER"):  # the checks `faircrawl crawl --frontier` makes
+                from crawler.frontier.keys import connect
+                from crawler.frontier.launch import check_shared_database
+                from crawler.frontier.scheduler import keys_for
+
+                check_shared_database(setting(self.settings, "FAIRCRAWL_DB"))
+                connect(setting(self.settings, "FAIRCRAWL_FRONTIER")).close()
+                keys_for(self.settings)
         except FaircrawlError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = 2

@@ -115,7 +115,18 @@ class SiteSpider(Spider):
                 ("image", True): setting(settings, "FAIRCRAWL_MAX_IMAGES_PER_SITE")}
 
     async def start(self) -> AsyncIterator[Request]:
-        for url in self.start_urls:
+        """The start URLs; with a shared frontier, those this worker takes from the run's list in Redis.
+
+        scrapy-redis's RedisSpider only has ``start_requests()``, which Scrapy 2.16 removed; this is faircrawl's own.
+        """
+        urls: Iterator[str] = iter(self.start_urls)
+        if setting(self.settings, "FAIRCRAWL_FRONTIER"):  # the run's list, then ours: the frontier queues each once
+            from itertools import chain
+
+            from crawler.frontier.starts import take_start_urls
+
+            urls = iter(dict.fromkeys(chain(take_start_urls(self.crawler), self.start_urls)))
+        for url in urls:
             request = self._request(url, Kind.PAGE, page_url=None)
             if request is not None:
                 yield request

@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -90,7 +91,7 @@ class CatalogResource(Resource):
         return body
 
 
-def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> Any:
+def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1", access_log: Any = None) -> Any:
     """Start serving in the installed reactor (Scrapy's, when inside a crawl); returns its IListeningPort."""
     from twisted.internet import reactor  # imported late: Scrapy must choose the reactor first
 
@@ -98,6 +99,13 @@ def listen(catalog: Catalog, port: int = 0, interface: str = "127.0.0.1") -> Any
     site = site_class(CatalogResource(catalog))
     site.noisy = False
     site.log = lambda request: None  # no access log: keeps a crawl's output readable
+    if access_log is not None:  # `testsites serve --access-log FILE`: "unix-time host path" per request (tests count)
+        def log(request: Any) -> None:
+            host, path, _ = _target(request.uri.decode("latin-1"), request.getHeader("host") or "")
+            with open(access_log, "a", encoding="utf-8") as file:
+                file.write(f"{time.time():.3f} {host} {path}\n")
+
+        site.log = log
     tcp: Any = reactor
     return tcp.listenTCP(port, site, interface=interface)
 
