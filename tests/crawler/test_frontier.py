@@ -6,6 +6,7 @@ does. Every test uses its own Redis key prefix (a uuid) and its own PostgreSQL s
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -218,7 +219,7 @@ def test_crawl_delay_holds_across_workers(three_workers: Crawled) -> None:
                       if host == "twins.example.com" and path != "/robots.txt" and not path.startswith("/.well-known")
                       and path != "/ai.txt")
     assert len(arrivals) >= 3
-    assert min(later - earlier for earlier, later in zip(arrivals, arrivals[1:])) >= 0.9
+    assert min(later - earlier for earlier, later in itertools.pairwise(arrivals)) >= 0.9
 
 
 def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
