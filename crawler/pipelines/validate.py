@@ -7,7 +7,7 @@ pixel count is checked from the header before any pixel is allocated
 Pillow setting is changed. The perceptual hash is computed from the same
 decode, with the function opt-outs by image use. Decoding, hashing and the
 XMP and C2PA readers run in a worker process, in batches
-(:mod:`crawler.pipelines.imagework`); the response's headers and what the
+(:mod:`crawler.imagework`); the response's headers and what the
 page and site say are read here, from the same code as ever
 (:func:`policy.observe.image_observation`).
 """
@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
-from crawler.pipelines.imagework import ImageWorkPool, ValidImage, validate_image
+from crawler.imagework import ImageWorkPool, ValidImage, validate_image
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.settings import setting

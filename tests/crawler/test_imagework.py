@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from crawler.pipelines.imagework import ImageFileResult, ImageWorkPool, read_image
+from crawler.imagework import ImageFileResult, ImageWorkPool, read_image
 from crawler.pipelines.validate import validate_image
 from crawler.testsites import images
 from crawler.testsites.c2pa_embed import with_corrupt_c2pa, with_training_mining
