@@ -79,9 +79,20 @@ def _check_start_urls(urls: tuple[str, ...] | list[str], what: str = "start URL"
 @click.version_option(package_name="faircrawl")
 def main() -> None:
     """faircrawl: a consent-aware image crawler with biometric opt-out enforcement."""
+    _lean_worker_start()
     problems = default_settings.FAIRCRAWL_ENVIRONMENT_PROBLEMS
     if problems:
         raise _ErrorExit(problems[0])
+
+
+def _lean_worker_start() -> None:
+    """Worker processes (image work, faces) are spawned; by default each would first run this console script again,
+    importing the CLI with Scrapy and everything it reaches (about 40 MiB per worker) before the few modules it
+    needs. The script has nothing a worker needs, so the script's ``__main__`` stops naming its file."""
+    launcher = sys.modules.get("__main__")
+    if launcher is not None and getattr(launcher, "__spec__", None) is None and \
+            Path(getattr(launcher, "__file__", "") or "").name == "faircrawl":
+        del launcher.__file__
 
 
 # -- crawl ----------------------------------------------------------------------

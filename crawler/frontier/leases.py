@@ -167,6 +167,7 @@ class Leases:
             "held": len(self.held) + len(self.releasing), "released": self.released, "reclaimed": self.reclaimed,
             "redis_roundtrips": int(self.crawler.stats.get_value("frontier/redis_roundtrips", 0)) + self.renewals,
             "requests": int(self.crawler.stats.get_value("downloader/request_count", 0)),
+            "host_places": int(self.crawler.stats.get_value("frontier/host_places/taken", 0)),
             "counts": counts}))
 
     def _closed(self, spider: Any, reason: str) -> None:

@@ -6,7 +6,10 @@ or unreachable: fail-closed results are shared the same way) is kept in Redis
 for the files' cache lifetime, and every other worker parses that instead of
 fetching again. A host's Crawl-delay holds across workers: before a request to
 such a host, a worker takes the host's slot in Redis (``SET NX PX delay``), so
-at most one request per delay starts, whichever worker sends it.
+at most one request per delay starts, whichever worker sends it. A host without
+a Crawl-delay gets at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests in flight
+for the whole run, not per worker: a semaphore per host in Redis
+(:class:`HostConcurrency`), whose places a dead worker gives back when they expire.
 """
 
 from __future__ import annotations
@@ -82,10 +85,32 @@ def shared_site_files(crawler: Crawler) -> SharedSiteFiles | None:
     return per_crawler(crawler, "_faircrawl_shared_site_files", SharedSiteFiles)
 
 
+class HostConcurrency:
+    """At most ``limit`` requests in flight to a host across every worker of the run (a Redis sorted set per host:
+    holder -> expiry on the Redis server's clock, so the workers' clocks do not matter; a dead worker's places
+    expire after ``hold_ms``)."""
+
+    def __init__(self, server: Any, keys: Any, limit: int, hold_ms: int) -> None:
+        self.server, self.keys, self.limit, self.hold_ms = server, keys, limit, hold_ms
+
+    def key(self, host: str) -> str:
+        return str(self.keys.key(f"host-active:{host}"))
+
+    def try_acquire(self, host: str, holder: str) -> bool:
+        return bool(self.server.eval(_ACQUIRE_PLACE, 1, self.key(host), holder, self.limit, self.hold_ms))
+
+    def release(self, host: str, holder: str) -> None:
+        self.server.zrem(self.key(host), holder)
+
+    def in_flight(self, host: str) -> int:
+        return int(self.server.zcard(self.key(host)))
+
+
 class HostSlots:
     """Downloader middleware, with FAIRCRAWL_FRONTIER: a request to a host with a Crawl-delay needs the host's slot
     in Redis, held from before the request is sent until ``delay`` seconds after its response, so the delay holds
-    between any two requests of every worker of the run (a dead worker's slot frees itself after HOLD_SECONDS)."""
+    between any two requests of every worker of the run (a dead worker's slot frees itself after HOLD_SECONDS).
+    A request to any other host needs one of the host's ``CONCURRENT_REQUESTS_PER_DOMAIN`` places for the run."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not setting(crawler.settings, "FAIRCRAWL_FRONTIER"):
@@ -96,6 +121,8 @@ class HostSlots:
         self.hold_ms = int(1000 * (crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + 30))
         self.server = connect(setting(crawler.settings, "FAIRCRAWL_FRONTIER"))
         self.keys = keys_for(crawler.settings)
+        self.places = HostConcurrency(self.server, self.keys,
+                                      max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")), self.hold_ms)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostSlots:
@@ -113,12 +140,22 @@ class HostSlots:
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         self._release(request)  # a redirect or retry carries its first request's slot (that response skipped us)
+        if request.meta.get(_site_file_meta()):
+            return  # fetched once per origin under its own lock (SharedSiteFiles), never behind a page of its host
         delay = self._delay(request)
-        if delay is None:
-            return
-        slot = self.keys.key(f"host-slot:{urlsplit(request.url).hostname or ''}")
+        host = urlsplit(request.url).hostname or ""
         holder = f"{id(self)}:{id(request)}:{time.monotonic()}"
         stats = self.crawler.stats
+        if delay is None:
+            stats.inc_value("frontier/redis_roundtrips")
+            while not self.places.try_acquire(host, holder):
+                stats.inc_value("frontier/redis_roundtrips")
+                stats.inc_value("frontier/host_places/waits")
+                await asyncio.sleep(POLL_SECONDS)
+            stats.inc_value("frontier/host_places/taken")
+            request.meta[HOST_PLACE_META] = (host, holder)
+            return
+        slot = self.keys.key(f"host-slot:{host}")
         stats.inc_value("frontier/redis_roundtrips")
         while not self.server.set(slot, holder, nx=True, px=self.hold_ms):
             stats.inc_value("frontier/redis_roundtrips", 2)
@@ -128,6 +165,10 @@ class HostSlots:
         request.meta[HOST_SLOT_META] = (slot, holder, delay)
 
     def _release(self, request: Request) -> None:
+        place = request.meta.pop(HOST_PLACE_META, None)
+        if place is not None:
+            self.crawler.stats.inc_value("frontier/redis_roundtrips")
+            self.places.release(*place)
         held = request.meta.pop(HOST_SLOT_META, None)
         if held is None:
             return
@@ -143,7 +184,27 @@ class HostSlots:
         self._release(request)
 
 
+def _site_file_meta() -> str:
+    from crawler.sitefiles import SITE_FILE_META
+
+    return SITE_FILE_META
+
+
 HOST_SLOT_META = "faircrawl_host_slot"
+HOST_PLACE_META = "faircrawl_host_place"
+# KEYS: the host's places; ARGV: holder, limit, hold ms. Expired places (their worker died) are dropped first;
+# the expiry is on the Redis server's clock (TIME), the same for every worker.
+_ACQUIRE_PLACE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+  return 1
+end
+return 0
+"""
 # KEYS: slot; ARGV: holder, delay ms. The slot stays taken for the delay after the response, then frees itself.
 _RELEASE_AFTER_DELAY = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -115,6 +115,7 @@ class Crawled:
     report: dict[str, Any]
     served: Served
     process: subprocess.CompletedProcess[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def outcomes(self) -> dict[tuple[str, str], tuple[str, str]]:
         """(url, kind) -> (outcome, the deciding reason's code); asserts one decision per URL."""
@@ -130,7 +131,7 @@ def _crawl(workdir: Path, served: Served, *args: str, env: dict[str, str] | None
                             str(workdir / "images"), "--report", str(report), *args, cwd=workdir, env=env,
                             timeout=900)
     assert process.returncode == 0, f"crawl failed:\n{process.stdout[-3000:]}\n{process.stderr[-3000:]}"
-    return Crawled(json.loads(report.read_text()), served, process)
+    return Crawled(json.loads(report.read_text()), served, process, dict(env or {}))
 
 
 def _ran_out_of_time(decision: dict[str, Any]) -> bool:
@@ -220,6 +221,72 @@ def test_crawl_delay_holds_across_workers(three_workers: Crawled) -> None:
                       and path != "/ai.txt")
     assert len(arrivals) >= 3
     assert min(later - earlier for earlier, later in itertools.pairwise(arrivals)) >= 0.9
+
+
+def test_per_host_places_were_taken_by_every_worker_and_all_given_back(three_workers: Crawled,
+                                                                       redis_url: str) -> None:
+    import redis
+
+    workers = three_workers.report["run"]["stats"]["workers"]
+    assert all(state["host_places"] > 0 for state in workers.values())  # the run-wide per-host limit was in the path
+    server = redis.Redis.from_url(redis_url)
+    prefix = three_workers.env["FAIRCRAWL_FRONTIER_PREFIX"]
+    left = list(server.scan_iter(f"{prefix}:{three_workers.report['run']['id']}:host-active:*"))
+    server.close()
+    assert left == []  # every place taken was released (an empty set is no key)
+
+
+def test_no_more_than_the_limit_of_requests_to_a_host_are_in_flight_across_workers(redis_url: str) -> None:
+    """Three workers (own connections, own threads) share a limit of 2 places for one host."""
+    import threading
+
+    import redis
+
+    from crawler.frontier.politeness import HostConcurrency
+
+    keys = FrontierKeys(f"test-{uuid.uuid4().hex}", "run")
+    lock, in_flight, peak, done = threading.Lock(), [0], [0], []
+
+    def worker(name: str) -> None:
+        places = HostConcurrency(redis.Redis.from_url(redis_url), keys, limit=2, hold_ms=30_000)
+        for n in range(40):
+            holder = f"{name}:{n}"
+            while not places.try_acquire("a.example", holder):
+                time.sleep(0.001)
+            with lock:
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            time.sleep(0.002)
+            with lock:
+                in_flight[0] -= 1
+            places.release("a.example", holder)
+        done.append(name)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(done) == ["w0", "w1", "w2"]
+    assert peak[0] == 2  # the limit was reached, never passed
+
+
+def test_a_dead_workers_place_at_a_host_expires(redis_url: str) -> None:
+    import redis
+
+    from crawler.frontier.politeness import HostConcurrency
+
+    keys = FrontierKeys(f"test-{uuid.uuid4().hex}", "run")
+    server = redis.Redis.from_url(redis_url)
+    places = HostConcurrency(server, keys, limit=1, hold_ms=300)
+    try:
+        assert places.try_acquire("a.example", "dead-worker")  # never released
+        assert not places.try_acquire("a.example", "live-worker")
+        time.sleep(0.5)
+        assert places.try_acquire("a.example", "live-worker") and places.in_flight("a.example") == 1
+    finally:
+        server.delete(places.key("a.example"))
+        server.close()
 
 
 def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(

@@ -115,3 +115,28 @@ def test_a_worker_that_dies_fails_its_images_and_the_next_batch_gets_a_new_one()
     failed, later = asyncio.run(run())
     assert failed is not None  # the image in the dead worker's pool failed (the stage records internal.error)
     assert later == read_image(JPEG, LIMIT)
+
+
+def test_workers_spawned_under_the_faircrawl_script_do_not_run_it_again(tmp_path) -> None:
+    """A spawned worker re-runs the launching script unless told otherwise: under `faircrawl` it must not import
+    the CLI (with Scrapy) just to decode images or find faces."""
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    script = tmp_path / "faircrawl"  # named like the console script, which is what the guard looks for
+    script.write_text(
+        "import multiprocessing, sys\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from crawler.cli import _lean_worker_start\n"
+        "if sys.argv[1] == 'lean':\n"
+        "    _lean_worker_start()\n"
+        "if __name__ == '__main__':\n"
+        "    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as pool:\n"
+        "        print(pool.submit(eval, \"'crawler.cli' in __import__('sys').modules\").result())\n")
+    env = {"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"}
+    answers = {mode: subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True, env=env,
+                                    timeout=120, cwd=tmp_path) for mode in ("plain", "lean")}
+    assert answers["plain"].stdout.strip() == "True", answers["plain"].stderr[-2000:]  # the default, which we avoid
+    assert answers["lean"].stdout.strip() == "False", answers["lean"].stderr[-2000:]
