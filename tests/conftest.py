@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -68,9 +69,9 @@ def _postgres_url() -> str:
     return os.environ.get("FAIRCRAWL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards (for fixtures of any scope).
 
     In CI (CI=true) a missing server fails the test; elsewhere it skips and says how to run it.
     """
@@ -98,6 +99,13 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f'drop schema "{schema}" cascade'))
         engine.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test (see postgres_schema)."""
+    with postgres_schema() as url:
+        yield url
 
 
 #: Debian's Chromium, which set-up installs (apt-get, as root); the browser tests drive it with Playwright.

@@ -17,8 +17,8 @@ from __future__ import annotations
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from crawler.items import FetchedImage
 from crawler.imagework import ImageWorkPool, ValidImage, validate_image
+from crawler.items import FetchedImage
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.settings import setting

@@ -24,12 +24,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from crawler.frontier.keys import FrontierKeys
 from crawler.frontier.launch import worker_states
 from storage.models import DecisionRecord, ImageRecord, PageRecord
-from tests.conftest import PROJECT_ROOT, _postgres_url, run_faircrawl
+from tests.conftest import PROJECT_ROOT, postgres_schema, run_faircrawl
 
 REDIS_URL = os.environ.get("FAIRCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: One key for every crawl into this module's database (each runs in its own folder, so no key file is shared).
@@ -58,29 +58,9 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="module")
 def shared_db() -> Iterator[str]:
-    """A PostgreSQL URL on a fresh schema for this module (the postgres_url fixture's pattern, module-wide)."""
-    from sqlalchemy.exc import OperationalError
-
-    base = _postgres_url()
-    try:
-        engine = create_engine(base)
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-    except (OperationalError, ImportError) as error:
-        message = f"PostgreSQL not reachable at {base} ({type(error).__name__})"
-        if _in_ci():
-            pytest.fail(f"{message}: CI must run the PostgreSQL tests")
-        pytest.skip(f"{message}; start it on 127.0.0.1:5432 with a database 'test', or set "
-                    "FAIRCRAWL_TEST_POSTGRES_URL; CI (CI=true) always runs these")
-    schema = f"faircrawl_test_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as connection:
-        connection.execute(text(f'create schema "{schema}"'))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'drop schema "{schema}" cascade'))
-        engine.dispose()
+    """A PostgreSQL URL on a fresh schema shared by this module's crawls."""
+    with postgres_schema() as url:
+        yield url
 
 
 @dataclass
