@@ -308,7 +308,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,
     "crawler.gates.consent.ConsentGate": 100,
-    "crawler.frontier.politeness.HostSlots": 110,  # with FAIRCRAWL_FRONTIER: Crawl-delay across workers
+    # With FAIRCRAWL_FRONTIER: Crawl-delay and per-host concurrency across workers. Late on the way out so that it is
+    # early on the way back: its place is given back before Redirect (600) or Retry (550) turn the answer into a new
+    # request, which would end the chain before it.
+    "crawler.frontier.politeness.HostSlots": 940,
     "crawler.botauth.middleware.RequestSigner": 950,  # last: after every change to the request
 }
 EXTENSIONS = {

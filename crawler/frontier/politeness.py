@@ -139,7 +139,7 @@ class HostSlots:
         return delay if delay and delay <= self.max_delay else None
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
-        self._release(request)  # a redirect or retry carries its first request's slot (that response skipped us)
+        self._release(request)  # a copy of a request that still held one (should nothing have released it)
         if request.meta.get(_site_file_meta()):
             return  # fetched once per origin under its own lock (SharedSiteFiles), never behind a page of its host
         delay = self._delay(request)
