@@ -87,18 +87,17 @@ def test_testsites_list_prints_the_manifests() -> None:
 
 @pytest.fixture
 def served_catalog():  # type: ignore[no-untyped-def]
-    port = _free_port()
+    # Port 0: the server binds a free port itself and names it on its first line (a port picked here first
+    # could be taken by another process's outgoing connection before the server binds it).
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", str(port)],
+        [sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    assert server.stdout is not None
+    first = server.stdout.readline()  # "serving N test sites at http://127.0.0.1:PORT (Ctrl-C stops)"
+    address = next((word for word in first.split() if word.startswith("http://127.0.0.1:")), None)
+    assert address is not None, f"the test-site server did not start: {first!r} {server.stderr.read() if server.stderr else ''}"
+    port = int(address.rsplit(":", 1)[1])
     yield port, server
     if server.poll() is None:
         server.kill()
