@@ -425,6 +425,7 @@ def test_concurrent_requests_while_a_crawl_writes_to_the_same_database(fresh_ser
     finally:
         if crawl_process.poll() is None:
             crawl_process.kill()
+        crawl_process.wait()  # reaped here: a Popen left running warns later, inside another test
         if crawl_process.stderr:
             crawl_process.stderr.close()
     assert [s["status"] for s in statuses] == ["completed"] * 4
