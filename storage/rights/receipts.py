@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,19 @@ def load_signing_key(path: Path, receipts_signed: int = 0) -> Ed25519PrivateKey:
                                "check), or point FAIRCRAWL_SIGNING_KEY_FILE at it")
         key = Ed25519PrivateKey.generate()
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
+        # Written whole to a private temporary file, then linked into place: two requests making the first key at
+        # once (the HTTP API answers them in parallel) cannot both win, and the loser never reads a half-written file.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")  # 0600
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:  # another request made it first: theirs is the key
+                return load_signing_key(path, receipts_signed)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
         public_key_file(path).write_bytes(public_pem(key.public_key()))
         return key
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
