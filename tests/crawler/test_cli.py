@@ -94,18 +94,26 @@ def served_catalog():  # type: ignore[no-untyped-def]
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert server.stdout is not None
-    first = server.stdout.readline()  # "serving N test sites at http://127.0.0.1:PORT (Ctrl-C stops)"
+    # The header is read up to its last line ("crawl: ..."), so nothing the server printed before Ctrl-C is
+    # left in this reader's buffer, where communicate() (which reads the pipe itself) would never see it.
+    header: list[str] = []
+    while not header or not header[-1].startswith("crawl:"):
+        line = server.stdout.readline()  # first: "serving N test sites at http://127.0.0.1:PORT (Ctrl-C stops)"
+        if not line:
+            break
+        header.append(line)
+    first = header[0] if header else ""
     address = next((word for word in first.split() if word.startswith("http://127.0.0.1:")), None)
     assert address is not None, f"the test-site server did not start: {first!r} {server.stderr.read() if server.stderr else ''}"
     port = int(address.rsplit(":", 1)[1])
-    yield port, server
+    yield port, server, "".join(header)
     if server.poll() is None:
         server.kill()
     server.communicate()  # closes the pipes
 
 
 def test_testsites_serve_answers_by_hostname_and_stops_on_ctrl_c(served_catalog) -> None:  # type: ignore[no-untyped-def]
-    port, server = served_catalog
+    port, server, header = served_catalog
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{port}"}))
     robots = opener.open("http://portraits.example.fr/robots.txt", timeout=10).read().decode()
     assert "User-agent: FairCrawl" in robots
@@ -114,18 +122,18 @@ def test_testsites_serve_answers_by_hostname_and_stops_on_ctrl_c(served_catalog)
     server.send_signal(signal.SIGINT)
     stdout, stderr = server.communicate(timeout=20)
     assert server.returncode == 0, stderr
-    assert "portraits.example.fr" in stdout and "stopped" in stdout and "Traceback" not in stderr
+    assert "portraits.example.fr" in header and "stopped" in stdout and "Traceback" not in stderr
 
 
 def test_a_crawl_can_use_a_running_testsites_server(served_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    port, _server = served_catalog
+    port, _server, _header = served_catalog
     result = crawl(tmp_path, f"sqlite:///{tmp_path}/f.db", "--testsites", "--testsites-server",
                    f"http://127.0.0.1:{port}", "http://gallery.example.de/")
     assert result.report["summary"] == {"image/refused": 3, "image/stored": 2, "page/crawled": 1, "page/refused": 1}
 
 
 def test_private_hosts_are_refused_unless_allowed(served_catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    port, _server = served_catalog
+    port, _server, _header = served_catalog
     url = f"http://127.0.0.1:{port}/"
     refused = crawl(tmp_path, f"sqlite:///{tmp_path}/a.db", url)
     decision = refused.decision(url, "page")
