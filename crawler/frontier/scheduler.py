@@ -26,12 +26,12 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.core.scheduler import BaseScheduler
-from scrapy.core.scheduler import Scheduler as EmbeddedScheduler
 from scrapy.crawler import Crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
+from crawler.frontier.embedded import SpillingScheduler
 from crawler.frontier.keys import FrontierKeys, connect, request_key
 from crawler.settings import setting
 from policy.errors import ConfigError
@@ -206,13 +206,13 @@ class FrontierScheduler(RedisScheduler):  # type: ignore[misc]
 
 
 class FrontierSwitch(BaseScheduler):
-    """``SCHEDULER``: the shared frontier when FAIRCRAWL_FRONTIER is set, else Scrapy's embedded scheduler."""
+    """``SCHEDULER``: the shared frontier when FAIRCRAWL_FRONTIER is set, else the embedded one (spilling to disk)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
         if setting(crawler.settings, "FAIRCRAWL_FRONTIER"):
             return FrontierScheduler.from_crawler(crawler)
-        return EmbeddedScheduler.from_crawler(crawler)
+        return SpillingScheduler.from_crawler(crawler)
 
     def has_pending_requests(self) -> bool:  # pragma: no cover - never instantiated
         raise NotImplementedError

@@ -38,8 +38,10 @@ class LiveObjects:
     def __init__(self, crawler: Crawler) -> None:
         self.checkpoints = sorted(int(n) for n in crawler.settings.getlist(CHECKPOINTS_SETTING))
         self.out = Path(crawler.settings.get(OUT_SETTING))
+        self.crawler = crawler
         self.responses = 0
         self.samples: list[dict[str, Any]] = []
+        self.spill_folder: str | None = None  # the embedded scheduler's disk queue (crawler/frontier/embedded.py)
         crawler.signals.connect(self._response, signal=signals.response_received)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -51,9 +53,17 @@ class LiveObjects:
         self.responses += 1
         if self.responses in self.checkpoints:
             self.samples.append({"responses": self.responses, "counts": live_counts()})
+            scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+            self.spill_folder = self.spill_folder or getattr(scheduler, "spill_folder", None)
 
     def _closed(self, spider: Any, reason: str) -> None:
-        self.out.write_text(json.dumps({"responses": self.responses, "samples": self.samples}))
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        self.out.write_text(json.dumps({
+            "responses": self.responses, "samples": self.samples,
+            "scheduler": {key: value for key, value in stats.items() if key.startswith("scheduler/")},
+            "spill_folder": self.spill_folder,
+            "spill_folder_left": bool(self.spill_folder) and Path(self.spill_folder).exists(),
+        }))
 
 
 def main(argv: list[str]) -> None:

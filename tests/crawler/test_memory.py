@@ -115,3 +115,61 @@ def test_writing_the_report_costs_the_same_memory_for_four_times_the_decisions(t
 
     assert large < small * 1.5, f"report peak {small / 1e6:.1f} MB for 1,000 decisions, {large / 1e6:.1f} MB for 4,000"
     database.dispose()
+
+
+WIDE_PAGES = 400
+MEMORY_REQUESTS = 25  # FAIRCRAWL_FRONTIER_MEMORY for the spilling crawl
+
+
+def _wide_site(root: Path) -> None:
+    """Page 0 links every other page, and each of those links back to page 0: the frontier is the whole site at once."""
+    (root / "p").mkdir(parents=True)
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    links = "".join(f'<a href="/p/{j}.html">{j}</a>' for j in range(1, WIDE_PAGES))
+    (root / "p" / "0.html").write_text(f"<!doctype html><html><body>{links}</body></html>")
+    for i in range(1, WIDE_PAGES):
+        (root / "p" / f"{i}.html").write_text(f'<!doctype html><html><body><a href="/p/0.html">home</a> {i}</body></html>')
+
+
+def _wide_crawl(url: str, folder: Path, memory_requests: int) -> dict[str, object]:
+    folder.mkdir()
+    out = folder / "live.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "tests.crawler.live_objects", str(out), json.dumps([WIDE_PAGES // 4]), url,
+         "--allow-private-hosts", "--policy", "benchmarks/robots-only", "--db", f"sqlite:///{folder}/f.db",
+         "--store", str(folder / "images"), "--report", str(folder / "report.json")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0", "FAIRCRAWL_FRONTIER_MEMORY": str(memory_requests)})
+    assert process.returncode == 0, process.stdout + process.stderr
+    summary = json.loads((folder / "report.json").read_text())["summary"]
+    assert summary == {"page/crawled": WIDE_PAGES}, "every page was crawled, spilled or not"
+    live: dict[str, object] = json.loads(out.read_text())
+    return live
+
+
+def test_pages_waiting_beyond_the_memory_share_wait_on_disk(tmp_path: Path) -> None:
+    _wide_site(tmp_path / "site")
+    server = subprocess.Popen([sys.executable, "-m", "benchmarks.static_server", str(tmp_path / "site")],
+                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE)
+    assert server.stdout is not None
+    url = f"http://127.0.0.1:{server.stdout.readline().strip().decode()}/p/0.html"
+    try:
+        in_memory = _wide_crawl(url, tmp_path / "memory", 0)
+        spilling = _wide_crawl(url, tmp_path / "spilling", MEMORY_REQUESTS)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stdout.close()
+
+    def requests_alive(live: dict[str, object]) -> int:
+        return int(live["samples"][0]["counts"]["Request"])  # type: ignore[index]
+
+    # All in memory, the queued pages are alive as Request objects; spilling, at most the share plus those in flight.
+    assert requests_alive(in_memory) > WIDE_PAGES // 2, in_memory["samples"]
+    # + CONCURRENT_REQUESTS in flight, + responses and items still holding their request
+    assert requests_alive(spilling) <= MEMORY_REQUESTS + 32 + 20, (requests_alive(spilling), requests_alive(in_memory))
+    disk = spilling["scheduler"]  # type: ignore[index]
+    assert disk.get("scheduler/enqueued/disk", 0) > WIDE_PAGES // 2, disk  # type: ignore[union-attr]
+    assert disk["scheduler/dequeued/disk"] == disk["scheduler/enqueued/disk"], disk  # type: ignore[index]
+    assert "scheduler/enqueued/disk" not in in_memory["scheduler"], in_memory["scheduler"]  # type: ignore[operator]
+    assert spilling["spill_folder"] and not spilling["spill_folder_left"], "the spill folder is removed at the end"

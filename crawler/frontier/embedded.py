@@ -1,0 +1,89 @@
+"""The single-process scheduler: Scrapy's own, with the pages it cannot fetch yet waiting on disk.
+
+Scrapy keeps every queued request in memory, about 1 KiB each with its
+parsed-URL cache, so the memory of a crawl grows with the part of the site
+discovered but not yet fetched (ten thousand pages of a 30,000-page site).
+Here at most FAIRCRAWL_FRONTIER_MEMORY page requests wait in memory; the rest
+go to Scrapy's own disk queue (``SCHEDULER_DISK_QUEUE``, pickled by
+``request_to_dict``) in a private temporary folder that is removed when the
+crawl ends. Images and site files (higher priority, fetched soon after the page
+that named them) always stay in memory, and a request that cannot be pickled
+stays in memory too (Scrapy counts it as ``scheduler/unserializable``).
+
+The folder is not a Scrapy JOBDIR: nothing is resumed from it (a stopped crawl
+is resumed from the database, see ``faircrawl resume``), and it holds only what
+a queued request holds: its URL, headers and meta (decision context, never face
+data).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from typing import Any
+
+from scrapy import Request
+from scrapy.core.scheduler import Scheduler
+from scrapy.crawler import Crawler
+from scrapy.dupefilters import BaseDupeFilter
+from scrapy.utils.misc import build_from_crawler, load_object
+from twisted.internet.defer import Deferred
+
+from crawler.settings import setting
+
+SPILLED_PRIORITY = 0  # requests at this priority or lower (pages) may wait on disk; images (10) never do
+
+
+class SpillingScheduler(Scheduler):
+    """Scrapy's scheduler with at most ``memory_requests`` page requests in memory (0: no limit)."""
+
+    def __init__(self, dupefilter: BaseDupeFilter, *, memory_requests: int, **kwargs: Any) -> None:
+        self.memory_requests = memory_requests
+        self.spill_folder = tempfile.mkdtemp(prefix="faircrawl-frontier-") if memory_requests else None  # mode 0700
+        super().__init__(dupefilter, jobdir=self.spill_folder, **kwargs)
+        self._in_memory_pages = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SpillingScheduler:
+        settings = crawler.settings
+        return cls(
+            build_from_crawler(load_object(settings["DUPEFILTER_CLASS"]), crawler),
+            memory_requests=setting(settings, "FAIRCRAWL_FRONTIER_MEMORY"),
+            dqclass=load_object(settings["SCHEDULER_DISK_QUEUE"]),
+            mqclass=load_object(settings["SCHEDULER_MEMORY_QUEUE"]),
+            logunser=settings.getbool("SCHEDULER_DEBUG"),
+            stats=crawler.stats,
+            pqclass=load_object(settings["SCHEDULER_PRIORITY_QUEUE"]),
+            crawler=crawler,
+        )
+
+    def _dqpush(self, request: Request) -> bool:
+        """To disk only a page request that finds the memory's share of pages full."""
+        if request.priority > SPILLED_PRIORITY or self._in_memory_pages < self.memory_requests:
+            return False
+        return super()._dqpush(request)
+
+    def _mqpush(self, request: Request) -> None:
+        super()._mqpush(request)
+        if request.priority <= SPILLED_PRIORITY:
+            self._in_memory_pages += 1
+
+    def next_request(self) -> Request | None:
+        """Memory first (Scrapy's order), then the pages on disk (last in, first out) once memory has none left."""
+        request = self.mqs.pop()
+        if request is not None:
+            if request.priority <= SPILLED_PRIORITY:
+                self._in_memory_pages -= 1
+            assert self.stats is not None
+            self.stats.inc_value("scheduler/dequeued/memory")
+            self.stats.inc_value("scheduler/dequeued")
+            return request
+        return super().next_request()  # memory is empty: Scrapy's own path pops the disk queue and counts it
+
+    def close(self, reason: str) -> Deferred[None] | None:
+        """Scrapy's close (it saves the disk queue's state), then the folder is removed: nothing resumes from it."""
+        try:
+            return super().close(reason)
+        finally:
+            if self.spill_folder is not None:
+                shutil.rmtree(self.spill_folder, ignore_errors=True)
