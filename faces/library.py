@@ -5,7 +5,16 @@ for the whole process (faces.md §4), so a truncated JPEG would decode silently
 with its missing part grey. ``load`` puts the previous value back right after
 the import, in the crawl, the CLI and every worker alike; faces.images refuses
 to decode at all in a process where the flag is still True. The import is
-lazy because it loads four models (about 150 MB, a second).
+lazy because it loads its models (a second).
+
+It also loads, at import, the 68-point landmark model (about 70 MiB resident
+in every process that imports it), which faircrawl never uses: encodings are
+computed on the 5-point landmarks (faces.encode.LANDMARK_MODEL "small"). The
+import here binds that name to the 5-point model instead, and then to None, so
+each face worker holds about half the memory, and anything that would call the
+68-point model fails loudly rather than getting other landmarks. Boxes and
+encodings are unchanged (tests/faces/test_library.py compares them with a
+plain import in another process).
 """
 
 from __future__ import annotations
@@ -23,12 +32,18 @@ Css = tuple[int, int, int, int]  # top, right, bottom, left: face_recognition's 
 
 
 def load() -> ModuleType:
-    """face_recognition, imported once; ``LOAD_TRUNCATED_IMAGES`` is as it was before."""
+    """face_recognition, imported once, without its 68-point model; ``LOAD_TRUNCATED_IMAGES`` is as it was before."""
     with _IMPORT_LOCK:
         previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        models = importlib.import_module("face_recognition_models")
+        sixty_eight_points = models.pose_predictor_model_location
+        models.pose_predictor_model_location = models.pose_predictor_five_point_model_location  # small, and unused
         try:
-            return importlib.import_module("face_recognition")
+            module = importlib.import_module("face_recognition")
+            module.api.pose_predictor_68_point = None
+            return module
         finally:
+            models.pose_predictor_model_location = sixty_eight_points
             ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
@@ -39,6 +54,8 @@ def face_locations(pixels: np.ndarray, upsample: int, model: str) -> list[Css]:
 
 
 def face_encodings(pixels: np.ndarray, boxes: list[Css], landmark_model: str) -> list[np.ndarray]:
-    """One 128-d float32 encoding per box, computed in memory."""
+    """One 128-d float32 encoding per box, computed in memory (5-point landmarks: the only model loaded)."""
+    if landmark_model != "small":
+        raise ValueError(f"landmark model {landmark_model!r}: only the 5-point model ('small') is loaded")
     found = load().face_encodings(pixels, boxes, model=landmark_model)
     return [np.asarray(encoding, dtype=np.float32) for encoding in found]
