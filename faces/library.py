@@ -27,6 +27,7 @@ import numpy as np
 from PIL import ImageFile
 
 _IMPORT_LOCK = threading.Lock()
+_68_POINT_LOCATION = "pose_predictor_model_location"  # face_recognition_models' path of the 68-point model
 
 Css = tuple[int, int, int, int]  # top, right, bottom, left: face_recognition's box order
 
@@ -36,14 +37,14 @@ def load() -> ModuleType:
     with _IMPORT_LOCK:
         previous = ImageFile.LOAD_TRUNCATED_IMAGES
         models = importlib.import_module("face_recognition_models")
-        sixty_eight_points = models.pose_predictor_model_location
-        models.pose_predictor_model_location = models.pose_predictor_five_point_model_location  # small, and unused
+        sixty_eight_points = getattr(models, _68_POINT_LOCATION)
+        setattr(models, _68_POINT_LOCATION, models.pose_predictor_five_point_model_location)  # small, and unused
         try:
             module = importlib.import_module("face_recognition")
             module.api.pose_predictor_68_point = None
             return module
         finally:
-            models.pose_predictor_model_location = sixty_eight_points
+            setattr(models, _68_POINT_LOCATION, sixty_eight_points)
             ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
