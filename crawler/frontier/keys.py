@@ -55,8 +55,17 @@ class FrontierKeys:
     def workers(self) -> str:  # hash: worker id -> JSON of its state and counts
         return self.key("workers")
 
+    @property
+    def budget_counted(self) -> str:  # set of request keys counted against the run's crawl budgets
+        return self.key("budget-counted")
+
+    @property
+    def budget_counts(self) -> str:  # hash: budget counter ("page:", "image:HOST") -> requests counted
+        return self.key("budget-counts")
+
     def all(self) -> list[str]:
-        return [self.queue, self.seen, self.inflight, self.leased, self.scores, self.start_urls, self.workers]
+        return [self.queue, self.seen, self.inflight, self.leased, self.scores, self.start_urls, self.workers,
+                self.budget_counted, self.budget_counts]
 
 
 def connect(url: str) -> Any:

@@ -10,9 +10,8 @@ budget, too long, unparseable), the pipeline records stored or failed images.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy import Request, Spider
@@ -21,6 +20,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.budgets import Budgets, LocalBudgets, budgets_for
 from crawler.items import FetchedImage
 from crawler.network_errors import describe_error
 from crawler.policy_runtime import policy_for
@@ -104,15 +104,19 @@ class SiteSpider(Spider):
         self.start_urls = [_without_fragment(u) for u in start_urls]
         self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls if not parsed_http_url(u)}
         self._requested: set[bytes] = set()  # url_digest of every URL requested or decided
-        self._budget_used: Counter[tuple[str, str]] = Counter()  # (kind, host or "") -> requests made
+        self._budgets: Budgets | None = None  # this process's counts, or the run's in Redis (crawler/budgets.py)
 
-    def _budgets(self) -> dict[tuple[str, bool], int]:
-        """(kind, per site?) -> limit; 0 means none (FAIRCRAWL_MAX_PAGES, ..._PER_SITE, FAIRCRAWL_MAX_IMAGES, ...)."""
-        settings = self.crawler.settings
-        return {("page", False): setting(settings, "FAIRCRAWL_MAX_PAGES"),
-                ("page", True): setting(settings, "FAIRCRAWL_MAX_PAGES_PER_SITE"),
-                ("image", False): setting(settings, "FAIRCRAWL_MAX_IMAGES"),
-                ("image", True): setting(settings, "FAIRCRAWL_MAX_IMAGES_PER_SITE")}
+    def _budget_counts(self) -> Budgets:
+        if self._budgets is None:
+            if setting(self.settings, "FAIRCRAWL_FRONTIER"):
+                from crawler.frontier.budgets import RunBudgets
+                from crawler.frontier.keys import connect
+                from crawler.frontier.scheduler import keys_for
+
+                self._budgets = RunBudgets(connect(setting(self.settings, "FAIRCRAWL_FRONTIER")), keys_for(self.settings))
+            else:
+                self._budgets = LocalBudgets()
+        return self._budgets
 
     async def start(self) -> AsyncIterator[Request]:
         """The start URLs; with a shared frontier, those this worker takes from the run's list in Redis.
@@ -138,6 +142,8 @@ class SiteSpider(Spider):
             return None
         self._requested.add(digest)
         refusal = self._not_requested_because(url, kind)
+        if refusal is False:
+            return None  # another worker of the run counted it first: it requests or refuses it
         if refusal is not None:
             recorder_for(self.crawler).decide(kind, Outcome.REFUSED, url, [refusal], page_url=page_url,
                                               jurisdiction=(inherited or {}).get(JURISDICTION_META))
@@ -153,8 +159,9 @@ class SiteSpider(Spider):
             meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit},
         )
 
-    def _not_requested_because(self, url: str, kind: Kind) -> Reason | None:
-        """A URL that cannot be parsed, is too long, or is over a crawl budget is refused without a request."""
+    def _not_requested_because(self, url: str, kind: Kind) -> Reason | None | Literal[False]:
+        """A URL that cannot be parsed, is too long, or is over a crawl budget is refused without a request;
+        False: another worker of the run has it (see crawler/budgets.py)."""
         problem = parsed_http_url(url)
         if problem is not None:
             return Reason("url", "url.unparseable", f"not requested: {problem}", {"url": url[:300]})
@@ -163,19 +170,7 @@ class SiteSpider(Spider):
             return Reason("url", "url.too_long", f"not requested: the URL has {len(url)} characters, over the "
                           f"{limit} that URLLENGTH_LIMIT allows")
         host = (urlsplit(url).hostname or "").lower()
-        for (budget_kind, per_site), maximum in self._budgets().items():
-            if budget_kind != kind.value or not maximum:
-                continue
-            key = (budget_kind, host if per_site else "")
-            if self._budget_used[key] >= maximum:
-                scope = f"for {host}" if per_site else "for the run"
-                return Reason("budget", f"budget.{budget_kind}s{'_per_site' if per_site else ''}",
-                              f"not requested: the {budget_kind} budget {scope} ({maximum}) is spent",
-                              {"limit": maximum, "scope": host if per_site else "run"})
-        for (budget_kind, per_site), maximum in self._budgets().items():
-            if budget_kind == kind.value and maximum:
-                self._budget_used[(budget_kind, host if per_site else "")] += 1
-        return None
+        return self._budget_counts().claim(url, budgets_for(self.settings, kind.value, host))
 
     def parse_page(self, response: Response) -> list[Request]:
         """The page's decision and the requests it leads to; an unexpected error still ends in one decision."""

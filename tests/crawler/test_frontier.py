@@ -16,6 +16,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, select
 
+from crawler.frontier.budgets import RunBudgets
 from crawler.frontier.keys import FrontierKeys
 from crawler.frontier.launch import worker_states
 from storage.models import DecisionRecord, ImageRecord, PageRecord
@@ -458,3 +460,67 @@ def test_scrapy_crawl_refuses_the_frontier_as_faircrawl_crawl_does(tmp_path: Pat
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: --frontier needs one database every worker")
+
+
+def _budget_counts(crawled: Crawled) -> dict[str, int]:
+    """Pages requested, and images requested per host, as the budgets count them: every URL the spider did not
+    refuse itself (over a budget, or a URL it cannot request); a gate may still refuse a request it made."""
+    decisions = crawled.report["decisions"]
+    counts = Counter(d["kind"] if d["kind"] == "page" else f"image:{urlsplit(d['url']).hostname}"
+                     for d in decisions if not d["reasons"][-1]["code"].startswith(("budget.", "url.")))
+    counts["refused for a budget"] = sum(d["reasons"][-1]["code"].startswith("budget.") for d in decisions)
+    return dict(counts)
+
+
+def test_crawl_budgets_count_for_the_whole_run_across_workers(tmp_path: Path, redis_url: str, shared_db: str) -> None:
+    """The budgets of tests/crawler/test_integrity.py::test_crawl_budgets_decide_what_is_left, on two workers."""
+    served, server = _serve(tmp_path)
+    prefix = f"test-{uuid.uuid4().hex}"
+    budgets = ("http://open.example.com/", "http://hostile.example.com/", "--max-pages", "12",
+               "--max-images-per-site", "2")
+    try:
+        two = _crawl(tmp_path, served, "--db", shared_db, "--frontier", redis_url, "--workers", "2", *budgets,
+                     env={"FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_KEY": KEY})
+    finally:
+        _stop(server)
+    assert two.report["run"]["status"] == "finished"
+    two.outcomes()  # one decision per URL
+    counted = _budget_counts(two)
+    # Counted per worker, two workers could fetch 12 pages each. Which 4 pages come first differs from one process
+    # (the workers race), and so do the images they lead to; the limits do not.
+    assert counted["page"] == 12 and counted["refused for a budget"] > 0, counted
+    assert all(n <= 2 for key, n in counted.items() if key.startswith("image:")), counted
+    assert any(n == 2 for key, n in counted.items() if key.startswith("image:")), counted
+    import redis
+
+    run_counts = RunBudgets(redis.Redis.from_url(redis_url), FrontierKeys(prefix, two.report["run"]["id"])).used()
+    assert run_counts["page:"] == 12, run_counts  # counted in Redis for the run, not in each worker
+    assert {k: n for k, n in run_counts.items() if k.startswith("image:")} == {
+        k: n for k, n in counted.items() if k.startswith("image:")}, (run_counts, counted)
+
+
+def test_run_budgets_grant_no_more_than_the_limit_to_racing_workers(redis_url: str) -> None:
+    import redis
+
+    from crawler.budgets import Budget
+
+    keys = FrontierKeys(f"test-{uuid.uuid4().hex}", "run")
+    workers = [RunBudgets(redis.Redis.from_url(redis_url), keys) for _ in range(4)]
+    budget = [Budget("page", False, 25, "")]
+    urls = [f"http://example.org/{n}" for n in range(60)]
+
+    def claim_all(worker: RunBudgets) -> list[object]:
+        return [worker.claim(url, budget) for url in urls]  # every worker finds every link
+
+    try:
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(claim_all, workers))
+        granted = sum(result is None for answers in results for result in answers)
+        refused = [result for answers in results for result in answers if result not in (None, False)]
+        taken_elsewhere = sum(result is False for answers in results for result in answers)
+        assert granted == 25 and len(refused) == 35, (granted, len(refused))
+        assert taken_elsewhere == 3 * len(urls), "each URL is counted by one worker; the others leave it"
+        assert {r.code for r in refused} == {"budget.pages"}  # type: ignore[union-attr]
+        assert workers[0].used() == {"page:": 25}
+    finally:
+        workers[0].server.delete(*keys.all())
