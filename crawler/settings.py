@@ -296,7 +296,10 @@ COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks the configuration 
 # Scrapy's own robots middleware fails open on 5xx and network errors and never
 # expires its cache; faircrawl's consent gate and site-file cache replace it.
 ROBOTSTXT_OBEY = False
-CONCURRENT_ITEMS = 16  # Scrapy's 100 spends more on task churn than on items
+# Scrapy starts CONCURRENT_ITEMS tasks for every response, whatever it yields (scrapy.utils.asyncio._parallel_asyncio);
+# a page yields only requests and an image response one item, so more than 1 is task churn: 1 instead of 16 took
+# the signals pack from 3.96 to 3.66 ms of CPU per response (benchmarks/README.md).
+CONCURRENT_ITEMS = 1
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 16
 COOKIES_ENABLED = False
