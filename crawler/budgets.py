@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from crawler.settings import setting
 from policy import Reason
@@ -50,9 +50,8 @@ def budgets_for(settings: Any, kind: str, host: str) -> list[Budget]:
 
 
 class Budgets(Protocol):
-    def claim(self, url: str, budgets: list[Budget]) -> Reason | None | Literal[False]:
-        """Count ``url`` against ``budgets``: None if it may be requested, the refusal of the first spent budget, or
-        False if another worker of the run already counted it (it requests or refuses it; nothing to do here)."""
+    def claim(self, url: str, budgets: list[Budget]) -> Reason | None:
+        """Count ``url`` against ``budgets``: None if it may be requested, else the refusal of the first spent one."""
 
 
 class LocalBudgets:
@@ -61,7 +60,7 @@ class LocalBudgets:
     def __init__(self) -> None:
         self.used: Counter[str] = Counter()
 
-    def claim(self, url: str, budgets: list[Budget]) -> Reason | None | Literal[False]:
+    def claim(self, url: str, budgets: list[Budget]) -> Reason | None:
         for budget in budgets:
             if self.used[budget.counter] >= budget.maximum:
                 return budget.spent()

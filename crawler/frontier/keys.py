@@ -56,8 +56,8 @@ class FrontierKeys:
         return self.key("workers")
 
     @property
-    def budget_counted(self) -> str:  # set of request keys counted against the run's crawl budgets
-        return self.key("budget-counted")
+    def budget_answers(self) -> str:  # hash: request key -> its crawl-budget answer (0 granted, i: i-th budget spent)
+        return self.key("budget-answers")
 
     @property
     def budget_counts(self) -> str:  # hash: budget counter ("page:", "image:HOST") -> requests counted
@@ -65,7 +65,7 @@ class FrontierKeys:
 
     def all(self) -> list[str]:
         return [self.queue, self.seen, self.inflight, self.leased, self.scores, self.start_urls, self.workers,
-                self.budget_counted, self.budget_counts]
+                self.budget_answers, self.budget_counts]
 
 
 def connect(url: str) -> Any:

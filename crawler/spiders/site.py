@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy import Request, Spider
@@ -142,8 +142,6 @@ class SiteSpider(Spider):
             return None
         self._requested.add(digest)
         refusal = self._not_requested_because(url, kind)
-        if refusal is False:
-            return None  # another worker of the run counted it first: it requests or refuses it
         if refusal is not None:
             recorder_for(self.crawler).decide(kind, Outcome.REFUSED, url, [refusal], page_url=page_url,
                                               jurisdiction=(inherited or {}).get(JURISDICTION_META))
@@ -159,9 +157,8 @@ class SiteSpider(Spider):
             meta={KIND_META: kind.value, PAGE_URL_META: page_url, **(inherited or {}), "download_maxsize": limit},
         )
 
-    def _not_requested_because(self, url: str, kind: Kind) -> Reason | None | Literal[False]:
-        """A URL that cannot be parsed, is too long, or is over a crawl budget is refused without a request;
-        False: another worker of the run has it (see crawler/budgets.py)."""
+    def _not_requested_because(self, url: str, kind: Kind) -> Reason | None:
+        """A URL that cannot be parsed, is too long, or is over a crawl budget is refused without a request."""
         problem = parsed_http_url(url)
         if problem is not None:
             return Reason("url", "url.unparseable", f"not requested: {problem}", {"url": url[:300]})

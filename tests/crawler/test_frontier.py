@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, func, select
 from crawler.frontier.budgets import RunBudgets
 from crawler.frontier.keys import FrontierKeys
 from crawler.frontier.launch import worker_states
+from policy import Reason
 from storage.models import DecisionRecord, ImageRecord, PageRecord
 from tests.conftest import PROJECT_ROOT, postgres_schema, run_faircrawl
 
@@ -509,18 +510,17 @@ def test_run_budgets_grant_no_more_than_the_limit_to_racing_workers(redis_url: s
     budget = [Budget("page", False, 25, "")]
     urls = [f"http://example.org/{n}" for n in range(60)]
 
-    def claim_all(worker: RunBudgets) -> list[object]:
+    def claim_all(worker: RunBudgets) -> list[Reason | None]:
         return [worker.claim(url, budget) for url in urls]  # every worker finds every link
 
     try:
         with ThreadPoolExecutor(len(workers)) as pool:
             results = list(pool.map(claim_all, workers))
-        granted = sum(result is None for answers in results for result in answers)
-        refused = [result for answers in results for result in answers if result not in (None, False)]
-        taken_elsewhere = sum(result is False for answers in results for result in answers)
-        assert granted == 25 and len(refused) == 35, (granted, len(refused))
-        assert taken_elsewhere == 3 * len(urls), "each URL is counted by one worker; the others leave it"
-        assert {r.code for r in refused} == {"budget.pages"}  # type: ignore[union-attr]
-        assert workers[0].used() == {"page:": 25}
+        answers = [{None if r is None else r.code for r in per_url} for per_url in zip(*results)]  # type: ignore[union-attr]
+        assert all(len(a) == 1 for a in answers), "every worker gets the same answer for a URL"
+        assert sum(a == {None} for a in answers) == 25, "exactly the limit is granted, whoever asks first"
+        assert sum(a == {"budget.pages"} for a in answers) == 35
+        assert workers[0].used() == {"page:": 25}, "a URL asked for by 4 workers is counted once"
+        assert workers[1].claim(urls[0], budget) == results[0][0], "asking again changes nothing"
     finally:
         workers[0].server.delete(*keys.all())
