@@ -191,6 +191,10 @@ faircrawl_settings: tuple[Setting, ...] = (
             why="an ISO 3166 code (FR), a subdivision (US-IL), EU, EEA or UNKNOWN"),
     Setting("FAIRCRAWL_PAGE_MAX_BYTES", int, 10 * _MIB, "Page responses larger than this fail (fetch.too_large).",
             minimum=1024, maximum=1024 * _MIB),
+    Setting("FAIRCRAWL_PIPELINE_IMAGES", int, 64,
+            "Images the image pipeline may hold at once (validating, checking, storing); while it holds this many the "
+            "crawl fetches no more pages or images, so memory stays bounded however fast downloads are; 0: no limit.",
+            minimum=0),
     Setting("FAIRCRAWL_POLICY", str, "lawful",
             "Rule pack in force: lawful, unlawful-demo, or the path of a pack folder or rule file.",
             pattern=r".+", why="a pack name or path"),
@@ -296,10 +300,10 @@ COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks the configuration 
 # Scrapy's own robots middleware fails open on 5xx and network errors and never
 # expires its cache; faircrawl's consent gate and site-file cache replace it.
 ROBOTSTXT_OBEY = False
-# Scrapy starts CONCURRENT_ITEMS tasks for every response, whatever it yields (scrapy.utils.asyncio._parallel_asyncio);
-# a page yields only requests and an image response one item, so more than 1 is task churn: 1 instead of 16 took
-# the signals pack from 3.96 to 3.66 ms of CPU per response (benchmarks/README.md).
-CONCURRENT_ITEMS = 1
+# Scrapy's 100 spends more on task churn than on items. 1 was tried (Scrapy starts CONCURRENT_ITEMS tasks per
+# response whatever it yields): it saved ~0.3 ms of CPU per response but let image items pile up in the scraper, so
+# live objects grew with the crawl (tests/crawler/test_memory.py failed).
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 16
 COOKIES_ENABLED = False
@@ -311,6 +315,7 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,  # crawler.identity names both tokens
+    "crawler.gates.room.WaitForPipelineRoom": 20,  # first: a held request takes nothing further
     "crawler.identity.BotIdentity": 30,
     "crawler.gates.testsites.TestSiteRouter": 40,
     "crawler.gates.hosts.PrivateHostGate": 60,

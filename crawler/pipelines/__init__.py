@@ -19,6 +19,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawler.gates.room import room_for
 from crawler.items import FetchedImage
 from crawler.logformatter import safe_exception_text
 from crawler.pipelines.consent import ConsentPipeline
@@ -50,22 +51,27 @@ class ImagePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stages = [stage.from_crawler(crawler) for stage in self.STAGES]
+        self.room = room_for(crawler)  # counts the images inside, for crawler.gates.room
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ImagePipeline:
         return cls(crawler)
 
     async def process_item(self, item: FetchedImage) -> Any:
-        for stage in self.stages:
-            try:
-                result = stage.process_item(item)
-                item = await result if inspect.isawaitable(result) else result
-            except DropItem:
-                raise
-            except Exception as error:  # noqa: BLE001 - whatever happened, the image gets its one decision
-                self._failed_inside(stage, item, error)
-                raise DropItem(f"{item.url}: internal error in the {stage.name} stage") from None
-        return item
+        self.room.enter()
+        try:
+            for stage in self.stages:
+                try:
+                    result = stage.process_item(item)
+                    item = await result if inspect.isawaitable(result) else result
+                except DropItem:
+                    raise
+                except Exception as error:  # noqa: BLE001 - whatever happened, the image gets its one decision
+                    self._failed_inside(stage, item, error)
+                    raise DropItem(f"{item.url}: internal error in the {stage.name} stage") from None
+            return item
+        finally:
+            self.room.leave()
 
     def _failed_inside(self, stage: ImageStage, item: FetchedImage, error: Exception) -> None:
         """Record ``internal.error`` (stage and exception type only: no item content) and count it."""
