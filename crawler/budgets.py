@@ -42,11 +42,15 @@ class Budget:
                       {"limit": self.maximum, "scope": self.host if self.per_site else "run"})
 
 
-def budgets_for(settings: Any, kind: str, host: str) -> list[Budget]:
-    """The limits set (non-zero) for a request of ``kind`` to ``host``."""
+def budget_limits(settings: Any) -> dict[tuple[str, bool], int]:
+    """(kind, per site?) -> the limit set for it; unset (0) ones left out. Read once per crawl."""
+    return {key: maximum for key, name in BUDGET_SETTINGS.items() if (maximum := setting(settings, name))}
+
+
+def budgets_for(limits: dict[tuple[str, bool], int], kind: str, host: str) -> list[Budget]:
+    """The limits that apply to a request of ``kind`` to ``host``."""
     return [Budget(kind, per_site, maximum, host)
-            for (budget_kind, per_site), name in BUDGET_SETTINGS.items()
-            if budget_kind == kind and (maximum := setting(settings, name))]
+            for (budget_kind, per_site), maximum in limits.items() if budget_kind == kind]
 
 
 class Budgets(Protocol):

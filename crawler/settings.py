@@ -160,9 +160,9 @@ faircrawl_settings: tuple[Setting, ...] = (
             "back to the queue after this.", minimum=2, maximum=3600,
             why="shorter leases expire under a busy worker, longer ones delay the retry of a dead worker's requests"),
     Setting("FAIRCRAWL_FRONTIER_MEMORY", int, 1000,
-            "Embedded scheduler: page requests kept queued in memory; more wait in a private temporary folder on disk "
-            "(pickled, removed when the crawl ends), so memory stays flat however large the crawl; 0 keeps all in "
-            "memory.", minimum=0),
+            "Embedded scheduler: requests kept queued in memory; further page requests wait in a private temporary "
+            "folder on disk (pickled, removed when the crawl ends), so memory stays flat however large the crawl; 0 "
+            "keeps all in memory.", minimum=0),
     Setting("FAIRCRAWL_FRONTIER_PREFIX", str, "faircrawl", "Prefix of every Redis key of the shared frontier.",
             pattern=r"[A-Za-z0-9_.:-]+", why="letters, digits and _ . : - only"),
     Setting("FAIRCRAWL_IMAGE_MAX_BYTES", int, 20 * _MIB, "Image responses larger than this fail (fetch.too_large).",

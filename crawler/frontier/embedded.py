@@ -3,8 +3,8 @@
 Scrapy keeps every queued request in memory, about 1 KiB each with its
 parsed-URL cache, so the memory of a crawl grows with the part of the site
 discovered but not yet fetched (ten thousand pages of a 30,000-page site).
-Here at most FAIRCRAWL_FRONTIER_MEMORY page requests wait in memory; the rest
-go to Scrapy's own disk queue (``SCHEDULER_DISK_QUEUE``, pickled by
+Here, once FAIRCRAWL_FRONTIER_MEMORY requests wait in memory, further page
+requests go to Scrapy's own disk queue (``SCHEDULER_DISK_QUEUE``, pickled by
 ``request_to_dict``) in a private temporary folder that is removed when the
 crawl ends. Images and site files (higher priority, fetched soon after the page
 that named them) always stay in memory, and a request that cannot be pickled
@@ -35,13 +35,12 @@ SPILLED_PRIORITY = 0  # requests at this priority or lower (pages) may wait on d
 
 
 class SpillingScheduler(Scheduler):
-    """Scrapy's scheduler with at most ``memory_requests`` page requests in memory (0: no limit)."""
+    """Scrapy's scheduler that sends page requests to disk once ``memory_requests`` wait in memory (0: never)."""
 
     def __init__(self, dupefilter: BaseDupeFilter, *, memory_requests: int, **kwargs: Any) -> None:
         self.memory_requests = memory_requests
         self.spill_folder = tempfile.mkdtemp(prefix="faircrawl-frontier-") if memory_requests else None  # mode 0700
         super().__init__(dupefilter, jobdir=self.spill_folder, **kwargs)
-        self._in_memory_pages = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SpillingScheduler:
@@ -58,27 +57,10 @@ class SpillingScheduler(Scheduler):
         )
 
     def _dqpush(self, request: Request) -> bool:
-        """To disk only a page request that finds the memory's share of pages full."""
-        if request.priority > SPILLED_PRIORITY or self._in_memory_pages < self.memory_requests:
+        """To disk only a page request that finds memory's share taken (Scrapy pops memory first, then disk)."""
+        if request.priority > SPILLED_PRIORITY or len(self.mqs) < self.memory_requests:
             return False
         return super()._dqpush(request)
-
-    def _mqpush(self, request: Request) -> None:
-        super()._mqpush(request)
-        if request.priority <= SPILLED_PRIORITY:
-            self._in_memory_pages += 1
-
-    def next_request(self) -> Request | None:
-        """Memory first (Scrapy's order), then the pages on disk (last in, first out) once memory has none left."""
-        request = self.mqs.pop()
-        if request is not None:
-            if request.priority <= SPILLED_PRIORITY:
-                self._in_memory_pages -= 1
-            assert self.stats is not None
-            self.stats.inc_value("scheduler/dequeued/memory")
-            self.stats.inc_value("scheduler/dequeued")
-            return request
-        return super().next_request()  # memory is empty: Scrapy's own path pops the disk queue and counts it
 
     def close(self, reason: str) -> Deferred[None] | None:
         """Scrapy's close (it saves the disk queue's state), then the folder is removed: nothing resumes from it."""

@@ -73,7 +73,5 @@ class WaitForPipelineRoom:
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:
-        if KIND_META not in request.meta or not self.room.limit or self.room.inside < self.room.limit:
-            return
-        if await self.room.wait() and self.crawler.stats:
+        if KIND_META in request.meta and await self.room.wait() and self.crawler.stats:
             self.crawler.stats.inc_value("faircrawl/pipeline_full/waited")

@@ -20,7 +20,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.budgets import Budgets, LocalBudgets, budgets_for
+from crawler.budgets import Budgets, LocalBudgets, budget_limits, budgets_for
 from crawler.items import FetchedImage
 from crawler.network_errors import describe_error
 from crawler.policy_runtime import policy_for
@@ -105,6 +105,7 @@ class SiteSpider(Spider):
         self.start_hosts = {(urlsplit(u).hostname or "").lower() for u in self.start_urls if not parsed_http_url(u)}
         self._requested: set[bytes] = set()  # url_digest of every URL requested or decided
         self._budgets: Budgets | None = None  # this process's counts, or the run's in Redis (crawler/budgets.py)
+        self._budget_limits: dict[tuple[str, bool], int] | None = None  # the FAIRCRAWL_MAX_* settings, read once
 
     def _budget_counts(self) -> Budgets:
         if self._budgets is None:
@@ -166,8 +167,12 @@ class SiteSpider(Spider):
         if limit and len(url) > limit:
             return Reason("url", "url.too_long", f"not requested: the URL has {len(url)} characters, over the "
                           f"{limit} that URLLENGTH_LIMIT allows")
+        if self._budget_limits is None:
+            self._budget_limits = budget_limits(self.settings)
+        if not self._budget_limits:
+            return None
         host = (urlsplit(url).hostname or "").lower()
-        return self._budget_counts().claim(url, budgets_for(self.settings, kind.value, host))
+        return self._budget_counts().claim(url, budgets_for(self._budget_limits, kind.value, host))
 
     def parse_page(self, response: Response) -> list[Request]:
         """The page's decision and the requests it leads to; an unexpected error still ends in one decision."""
