@@ -24,6 +24,7 @@ from parsel import Selector
 from policy import guard
 from policy.decision import Reason
 from policy.guard import read_guarded
+from policy.htmlselect import css_to_xpath, select, strings
 from policy.robots import RobotsAvailability, RobotsTxt
 from policy.signals import aipref, licenses, rsl, tdmpolicy, tdmrep, xmp, xrobots
 from policy.signals.aitxt import AiTxt
@@ -250,6 +251,10 @@ def _tdm_headers(headers: Headers) -> TdmValue:
 
 # -- a fetched page ---------------------------------------------------------------
 
+NAMED_METAS = css_to_xpath("meta[name]")
+HREFLANG_LINKS = css_to_xpath("link[hreflang]")
+HTML_LANG = css_to_xpath("html::attr(lang)")
+
 
 def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFiles | None,
                now: datetime | None = None, selector: Selector | None = None) -> PageFacts:
@@ -264,7 +269,8 @@ def page_facts(url: str, headers: Headers, html: str, token: str, site: SiteFile
         """The page's named meta tags, read once for the two readers that need them."""
         assert parsed is not None, "the page's HTML could not be parsed"
         if not read_metas:
-            read_metas.append([(m.attrib.get("name", ""), m.attrib.get("content", "")) for m in parsed.css("meta[name]")])
+            read_metas.append([(m.attrib.get("name", ""), m.attrib.get("content", ""))
+                               for m in select(parsed, NAMED_METAS)])
         return list(read_metas[0])
 
     directives = read_guarded(reasons, guard.XROBOTS, lambda: xrobots.merge(
@@ -307,11 +313,11 @@ def _language_tags(url: str, headers: Headers, parsed: Selector | None) -> tuple
     """Content-Language, <html lang> and the self-referencing hreflang, for the jurisdiction."""
     assert parsed is not None, "the page's HTML could not be parsed"
     self_hreflang = None
-    for link in parsed.css("link[hreflang]"):
+    for link in select(parsed, HREFLANG_LINKS):
         if (link.attrib.get("href") or "").rstrip("/") == url.rstrip("/"):
             self_hreflang = link.attrib.get("hreflang")
     content_languages = header_values(headers, "Content-Language")
-    return (content_languages[0] if content_languages else None), parsed.css("html::attr(lang)").get(), self_hreflang
+    return (content_languages[0] if content_languages else None), next(iter(strings(parsed, HTML_LANG)), None), self_hreflang
 
 
 # -- a fetched image ----------------------------------------------------------------

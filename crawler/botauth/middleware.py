@@ -18,6 +18,7 @@ from pathlib import Path
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.botauth import httpsig
 from crawler.botauth.keys import jwk, load_bot_key
@@ -28,6 +29,8 @@ VALIDITY_SECONDS = 60
 TAG = "web-bot-auth"
 NONCE_BYTES = 32
 NONCE_BATCH = 256
+LABEL = "sig1"
+AUTHORITIES_KEPT = 4096
 
 
 class RequestSigner:
@@ -38,6 +41,8 @@ class RequestSigner:
                                 dry_run=crawler.settings.getbool("FAIRCRAWL_DRY_RUN"))
         self.keyid = jwk(self.key.public_key())["kid"]
         self.agent = f'"{setting(crawler.settings, "FAIRCRAWL_SIGNATURE_AGENT")}"'  # an sf-string
+        self._params_format, self._base_format = self._templates()
+        self._authorities: dict[str, str] = {}
         self._nonces = b""  # random bytes for the next NONCE_BATCH nonces: one system call for many requests
         self._used = 0
 
@@ -47,13 +52,42 @@ class RequestSigner:
 
     def process_request(self, request: Request) -> None:
         created = int(time.time())
-        params: dict[str, str | int] = {
-            "created": created, "expires": created + VALIDITY_SECONDS, "keyid": self.keyid, "alg": "ed25519",
-            "nonce": base64.b64encode(self._nonce()).decode("ascii"), "tag": TAG}
-        message = httpsig.Message(request.method, request.url, {"signature-agent": self.agent})
+        nonce = base64.b64encode(self._nonce()).decode("ascii")  # base64: always a plain sf-string
+        params_text = self._params_format.format(created=created, expires=created + VALIDITY_SECONDS, nonce=nonce)
+        signature = self.key.sign(self._base_format.format(
+            authority=self._authority(urlparse_cached(request).netloc, request.url), params=params_text).encode())
         request.headers["Signature-Agent"] = self.agent
-        for name, value in httpsig.sign(message, COMPONENTS, params, self.key).items():
-            request.headers[name] = value
+        request.headers["Signature-Input"] = f"{LABEL}={params_text}"
+        request.headers["Signature"] = f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
+
+    def _authority(self, netloc: str, url: str) -> str:
+        """``@authority`` of each netloc seen, derived once (a crawl talks to few hosts, many times)."""
+        value = self._authorities.get(netloc)
+        if value is None:
+            if len(self._authorities) >= AUTHORITIES_KEPT:
+                self._authorities.clear()
+            value = self._authorities[netloc] = httpsig.authority(url)
+        return value
+
+    def _templates(self) -> tuple[str, str]:
+        """The signature's parameters and base as format strings, written by httpsig itself once at start.
+
+        Only ``created``, ``expires``, ``nonce`` and ``@authority`` change between requests, so the generic writer
+        runs here with placeholders; ``process_request`` fills them in (tests compare both ways of signing).
+        """
+        placeholders: dict[str, str | int] = {
+            "created": 1_111_111_111, "expires": 2_222_222_222, "keyid": self.keyid, "alg": "ed25519",
+            "nonce": "NONCE", "tag": TAG}
+        params = httpsig.signature_params(COMPONENTS, placeholders).replace("{", "{{").replace("}", "}}")
+        for written, slot in ((";created=1111111111", ";created={created}"), (";expires=2222222222", ";expires={expires}"),
+                              (';nonce="NONCE"', ';nonce="{nonce}"')):  # unique: a keyid holds no ';' or '='
+            assert params.count(written) == 1, params
+            params = params.replace(written, slot)
+        message = httpsig.Message("GET", "http://AUTHORITY/", {"signature-agent": self.agent})
+        base = httpsig.signature_base(message, COMPONENTS, {}).decode()
+        base = base.replace("{", "{{").replace("}", "}}").replace('"@authority": authority', '"@authority": {authority}')
+        base = base[:base.rindex('"@signature-params": ')] + '"@signature-params": {params}'
+        return params, base
 
     def _nonce(self) -> bytes:
         """32 fresh random bytes (from the OS, read NONCE_BATCH nonces at a time; each is used once)."""

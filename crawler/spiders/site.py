@@ -39,9 +39,13 @@ from crawler.settings import setting
 from crawler.sitefiles import origin_of_url
 from crawler.spiders.srcset import srcset_urls
 from policy import Kind, Outcome, Reason
+from policy.htmlselect import css_to_xpath, strings
 from policy.observe import Observation, page_facts
 
 IMAGE_PRIORITY = 10  # images of a page are fetched before more pages are discovered
+LINK_HREFS = css_to_xpath("a::attr(href)")
+IMAGE_SOURCES = css_to_xpath("img::attr(src)")
+IMAGE_SRCSETS = css_to_xpath("img::attr(srcset), source::attr(srcset)")
 URL_DIGEST_BYTES = 16  # what the dedupe set keeps per URL: 49 bytes whatever the URL's length
 
 
@@ -265,9 +269,10 @@ class SiteSpider(Spider):
                     found.append(url)
             return list(dict.fromkeys(found))
 
-        links = absolute(response.css("a::attr(href)").getall())
-        sources = response.css("img::attr(src)").getall()
-        for srcset in response.css("img::attr(srcset), source::attr(srcset)").getall():
+        page = response.selector
+        links = absolute(strings(page, LINK_HREFS))
+        sources = strings(page, IMAGE_SOURCES)
+        for srcset in strings(page, IMAGE_SRCSETS):
             sources += srcset_urls(srcset)
         return links, absolute(sources), unusable
 

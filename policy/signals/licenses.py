@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from policy.htmlselect import select, strings
 from policy.signals.linkheader import parse_links
 from policy.vocabulary import CC_LICENCE_ELEMENTS, CC_LICENCE_VERSIONS, LICENCE_UNKNOWN
 
@@ -187,7 +188,7 @@ def xmp_licenses(
 def _rel_licenses(selector: Selector, base: str, notes: list[str]) -> list[LicenseRef]:
     """``<a|link|area rel="... license ...">``; rel is a space-separated, case-insensitive list."""
     refs: list[LicenseRef] = []
-    for element in selector.xpath("//*[self::a or self::link or self::area][@rel]"):
+    for element in select(selector, "//*[self::a or self::link or self::area][@rel]"):
         rel = element.attrib.get("rel", "")
         if "license" not in rel.lower().split():
             continue
@@ -210,7 +211,7 @@ def _rdfa_licenses(selector: Selector, base: str, notes: list[str]) -> list[Lice
     an ancestor ties the licence to that image.
     """
     refs: list[LicenseRef] = []
-    for element in selector.xpath("//*[@property or @rel]"):
+    for element in select(selector, "//*[@property or @rel]"):
         attributes = element.attrib
         tag = str(element.root.tag).lower() if isinstance(element.root.tag, str) else ""
         names = [("property", attributes.get("property", "")), ("rel", attributes.get("rel", ""))]
@@ -248,7 +249,7 @@ def _is_rdfa_license(term: str) -> bool:
 
 def _json_ld_licenses(selector: Selector, base: str, notes: list[str]) -> list[LicenseRef]:
     refs: list[LicenseRef] = []
-    for number, script in enumerate(selector.xpath("//script[@type]"), start=1):
+    for number, script in enumerate(select(selector, "//script[@type]"), start=1):
         media_type = script.attrib.get("type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/ld+json":
             continue
@@ -299,7 +300,7 @@ def _walk_json_ld(node: object, base: str, refs: list[LicenseRef], notes: list[s
 
 def _microdata_licenses(selector: Selector, base: str, notes: list[str]) -> list[LicenseRef]:
     refs: list[LicenseRef] = []
-    for element in selector.xpath("//*[@itemprop]"):
+    for element in select(selector, "//*[@itemprop]"):
         tokens = element.attrib.get("itemprop", "").split()
         lowered = {t.lower() for t in tokens}
         relations = [relation for relation, name in _MICRODATA_PROPERTIES if name in lowered]
@@ -354,7 +355,7 @@ def _microdata_value(element: Selector, base: str, notes: list[str]) -> str:
 
 def _document_base(selector: Selector, base_url: str, notes: list[str]) -> str:
     """``<base href>`` (resolved against the page URL) decides how relative links resolve."""
-    for href in selector.xpath("//base/@href").getall()[:1]:
+    for href in strings(selector, "//base/@href")[:1]:
         if href.strip():
             return _resolve(base_url, href.strip(), notes)
     return base_url

@@ -25,6 +25,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from parsel import Selector
 
+from policy.htmlselect import select
 from policy.pathmatch import UnmatchableURL, glob_matches, normalize_pattern, normalize_target
 from policy.robots import RobotsTxt
 from policy.signals.linkheader import parse_links
@@ -257,12 +258,12 @@ def html_pointers(html: str, page_url: str, selector: Selector | None = None) ->
         except Exception:  # noqa: BLE001 - whatever lxml refuses: nothing found, the page's other readers note it
             return [], []
     pointers = []
-    for link in selector.xpath("//link[@rel][@href]"):
+    for link in select(selector, "//link[@rel][@href]"):
         rels = (link.attrib.get("rel") or "").lower().split()
         if "license" in rels and (link.attrib.get("type") or "").strip().lower() == MEDIA_TYPE:
             pointers.append(RslPointer(_absolute(page_url, link.attrib["href"].strip()), "<link rel=license>"))
     inline = [parse("".join(script.xpath("text()").getall()).strip(), f"{page_url} (inline)")
-              for script in selector.xpath("//script[@type]")
+              for script in select(selector, "//script[@type]")
               if (script.attrib.get("type") or "").split(";")[0].strip().lower() == MEDIA_TYPE]
     return pointers, inline
 

@@ -124,3 +124,21 @@ def test_bot_directory_command_prints_the_published_key(tmp_path: Path) -> None:
     printed = json.loads(process.stdout)
     assert printed == directory_from_file(tmp_path / "var" / "bot-signing.key")
     assert stat.S_IMODE((tmp_path / "var" / "bot-signing.key").stat().st_mode) == 0o600
+
+
+def test_the_signers_templates_sign_exactly_what_httpsig_signs(tmp_path: Path) -> None:
+    from crawler.botauth.middleware import COMPONENTS
+
+    crawler = get_crawler(settings_dict={"FAIRCRAWL_BOT_KEY_FILE": str(tmp_path / "bot.key")})
+    signer = RequestSigner(crawler)
+    for url in ("http://verified.example.com/img/view.jpg", "https://Example.COM:443/a?b=c", "http://[::1]:8080/x",
+                "http://h.example:81/"):
+        request = Request(url)
+        signer.process_request(request)
+        headers = {k.decode().lower(): request.headers[k].decode() for k in request.headers}
+        message = httpsig.Message("GET", url, {"signature-agent": headers["signature-agent"]})
+        (signed,) = httpsig.read_signatures(httpsig.Message("GET", url, headers))
+        assert signed.components == COMPONENTS
+        again = httpsig.sign(message, COMPONENTS, signed.params, signer.key)  # type: ignore[arg-type]
+        assert again == {"Signature-Input": headers["signature-input"], "Signature": headers["signature"]}
+        assert httpsig.verify(message, signed, signer.key.public_key())
