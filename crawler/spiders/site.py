@@ -55,7 +55,7 @@ def url_digest(url: str) -> bytes:
 
 
 def _without_fragment(url: str) -> str:
-    return urldefrag(url)[0]
+    return urldefrag(url)[0] if "#" in url else url  # urldefrag re-parses even a URL that has no fragment
 
 
 def parsed_http_url(url: str) -> str | None:
