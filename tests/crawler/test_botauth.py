@@ -132,7 +132,8 @@ def test_the_signers_templates_sign_exactly_what_httpsig_signs(tmp_path: Path) -
     crawler = get_crawler(settings_dict={"FAIRCRAWL_BOT_KEY_FILE": str(tmp_path / "bot.key")})
     signer = RequestSigner(crawler)
     for url in ("http://verified.example.com/img/view.jpg", "https://Example.COM:443/a?b=c", "http://[::1]:8080/x",
-                "http://h.example:81/"):
+                "http://h.example:81/", "http://h.example:443/", "https://h.example:443/", "https://h.example:80/",
+                "http://h.example:80/"):
         request = Request(url)
         signer.process_request(request)
         headers = {k.decode().lower(): request.headers[k].decode() for k in request.headers}
@@ -142,3 +143,5 @@ def test_the_signers_templates_sign_exactly_what_httpsig_signs(tmp_path: Path) -
         again = httpsig.sign(message, COMPONENTS, signed.params, signer.key)  # type: ignore[arg-type]
         assert again == {"Signature-Input": headers["signature-input"], "Signature": headers["signature"]}
         assert httpsig.verify(message, signed, signer.key.public_key())
+    assert signer._authority(Request("http://h.example:443/")) == "h.example:443"
+    assert signer._authority(Request("https://h.example:443/")) == "h.example"
