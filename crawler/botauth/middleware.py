@@ -18,7 +18,6 @@ from pathlib import Path
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.botauth import httpsig
 from crawler.botauth.keys import jwk, load_bot_key
@@ -30,7 +29,6 @@ TAG = "web-bot-auth"
 NONCE_BYTES = 32
 NONCE_BATCH = 256
 LABEL = "sig1"
-AUTHORITIES_KEPT = 4096
 
 
 class RequestSigner:
@@ -42,7 +40,6 @@ class RequestSigner:
         self.keyid = jwk(self.key.public_key())["kid"]
         self.agent = f'"{setting(crawler.settings, "FAIRCRAWL_SIGNATURE_AGENT")}"'  # an sf-string
         self._params_format, self._base_format = self._templates()
-        self._authorities: dict[tuple[str, str], str] = {}
         self._nonces = b""  # random bytes for the next NONCE_BATCH nonces: one system call for many requests
         self._used = 0
 
@@ -55,22 +52,10 @@ class RequestSigner:
         nonce = base64.b64encode(self._nonce()).decode("ascii")  # base64: always a plain sf-string
         params_text = self._params_format.format(created=created, expires=created + VALIDITY_SECONDS, nonce=nonce)
         signature = self.key.sign(self._base_format.format(
-            authority=self._authority(request), params=params_text).encode())
+            authority=httpsig.authority(request.url), params=params_text).encode())
         request.headers["Signature-Agent"] = self.agent
         request.headers["Signature-Input"] = f"{LABEL}={params_text}"
         request.headers["Signature"] = f"{LABEL}=:{base64.b64encode(signature).decode('ascii')}:"
-
-    def _authority(self, request: Request) -> str:
-        """``@authority`` of each scheme and netloc seen, derived once (a crawl talks to few hosts, many times);
-        the scheme is part of the key because it decides which port is the default one."""
-        parts = urlparse_cached(request)
-        key = (parts.scheme, parts.netloc)
-        value = self._authorities.get(key)
-        if value is None:
-            if len(self._authorities) >= AUTHORITIES_KEPT:
-                self._authorities.clear()
-            value = self._authorities[key] = httpsig.authority(request.url)
-        return value
 
     def _templates(self) -> tuple[str, str]:
         """The signature's parameters and base as format strings, written by httpsig itself once at start.

@@ -143,5 +143,11 @@ def test_the_signers_templates_sign_exactly_what_httpsig_signs(tmp_path: Path) -
         again = httpsig.sign(message, COMPONENTS, signed.params, signer.key)  # type: ignore[arg-type]
         assert again == {"Signature-Input": headers["signature-input"], "Signature": headers["signature"]}
         assert httpsig.verify(message, signed, signer.key.public_key())
-    assert signer._authority(Request("http://h.example:443/")) == "h.example:443"
-    assert signer._authority(Request("https://h.example:443/")) == "h.example"
+    # the scheme decides the default port: http://h:443 is "h.example:443", https://h:443 is "h.example"
+    plain, tls = Request("http://h.example:443/"), Request("https://h.example:443/")
+    signer.process_request(plain)
+    headers = {k.decode().lower(): plain.headers[k].decode() for k in plain.headers}
+    (signed,) = httpsig.read_signatures(httpsig.Message("GET", plain.url, headers))
+    agent = {"signature-agent": headers["signature-agent"]}
+    assert httpsig.verify(httpsig.Message("GET", plain.url, agent), signed, signer.key.public_key())
+    assert not httpsig.verify(httpsig.Message("GET", tls.url, agent), signed, signer.key.public_key())
