@@ -330,6 +330,7 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.recording.Recording": 100,
     "crawler.progress.Progress": 500,
+    "crawler.gc_tuning.CollectorTuning": 550,
     "crawler.frontier.leases.Leases": 600,  # with FAIRCRAWL_FRONTIER only; after the recorder (its writer closes first)
 }
 FEED_EXPORT_ENCODING = "utf-8"

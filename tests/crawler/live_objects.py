@@ -4,7 +4,8 @@ Run as ``python -m tests.crawler.live_objects OUT.json '[1000, 3000]' <faircrawl
 ``faircrawl crawl`` command, with one more Scrapy extension configured. The
 extension counts responses and, when the count reaches each checkpoint, runs
 the garbage collector and counts the live objects of each per-response kind,
-then writes the samples to OUT.json when the spider closes.
+then writes the samples (and the collector's settings, during the crawl and
+once faircrawl has closed the spider) to OUT.json when the spider closes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ PER_RESPONSE_KINDS = frozenset({
 })
 CHECKPOINTS_SETTING = "LIVE_OBJECTS_AT"  # response counts at which to sample, e.g. [1000, 3000]
 OUT_SETTING = "LIVE_OBJECTS_OUT"
+
+
+def collector_state() -> dict[str, Any]:
+    """What crawler/gc_tuning.py sets while the spider is open: frozen objects and the young threshold."""
+    return {"frozen": gc.get_freeze_count(), "young_threshold": gc.get_threshold()[0]}
 
 
 def live_counts() -> dict[str, int]:
@@ -52,14 +58,14 @@ class LiveObjects:
     def _response(self, **_: Any) -> None:
         self.responses += 1
         if self.responses in self.checkpoints:
-            self.samples.append({"responses": self.responses, "counts": live_counts()})
+            self.samples.append({"responses": self.responses, "counts": live_counts(), "collector": collector_state()})
             scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
             self.spill_folder = self.spill_folder or getattr(scheduler, "spill_folder", None)
 
     def _closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         self.out.write_text(json.dumps({
-            "responses": self.responses, "samples": self.samples,
+            "responses": self.responses, "samples": self.samples, "collector_at_close": collector_state(),
             "scheduler": {key: value for key, value in stats.items() if key.startswith("scheduler/")},
             "spill_folder": self.spill_folder,
             "spill_folder_left": bool(self.spill_folder) and Path(self.spill_folder).exists(),

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from crawler.gc_tuning import YOUNG_THRESHOLD
 from crawler.report import write_report
 from storage import BackgroundWriter, Database
 from tests.conftest import PROJECT_ROOT
@@ -79,8 +80,13 @@ def test_live_per_response_objects_do_not_grow_with_the_crawl(served_site: str, 
     summary = json.loads((tmp_path / "report.json").read_text())["summary"]
     assert summary == {"page/crawled": PAGES, "image/stored": PAGES * IMAGES_PER_PAGE}, "the whole site was crawled"
 
-    early, late = json.loads(out.read_text())["samples"]
+    live = json.loads(out.read_text())
+    early, late = live["samples"]
     assert (early["responses"], late["responses"]) == tuple(checkpoints)
+    # crawler/gc_tuning.py: the start-up objects frozen and the young threshold raised while crawling, undone at close
+    assert all(s["collector"]["frozen"] > 50_000 and s["collector"]["young_threshold"] == YOUNG_THRESHOLD
+               for s in live["samples"]), live["samples"][0]["collector"]
+    assert live["collector_at_close"] == {"frozen": 0, "young_threshold": 700}
     grown = {kind: late["counts"][kind] - early["counts"][kind] for kind in PER_RESPONSE_KINDS}
     assert all(n <= IN_FLIGHT_SLACK for n in grown.values()), (
         f"live objects grew between {early['responses']} and {late['responses']} responses: {grown}")
