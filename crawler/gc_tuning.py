@@ -45,8 +45,8 @@ class CollectorTuning:
         suffix_extractor()("example.com")  # builds the Public Suffix List trie (17,000 objects) before the freeze
         gc.freeze()  # no gc.collect() first: it takes 0.3 s and found 16 objects of start-up garbage
         self._thresholds = gc.get_threshold()
-        _young, middle, old = self._thresholds
-        gc.set_threshold(max(YOUNG_THRESHOLD, _young), middle, old)
+        young, middle, old = self._thresholds
+        gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
 
     def _closed(self) -> None:
         if self._thresholds is not None:
