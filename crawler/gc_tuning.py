@@ -29,11 +29,21 @@ from policy.hosts import suffix_extractor
 YOUNG_THRESHOLD = 10_000  # allocations between young collections while crawling (Python 3.11's default: 700)
 
 
+class _Tuned:
+    """The process's state: how many spiders are open, and the thresholds found before the first opened."""
+
+    open_spiders = 0
+    thresholds_before = gc.get_threshold()
+
+
 class CollectorTuning:
-    """Extension: freeze the start-up objects and raise the young threshold while the spider is open."""
+    """Extension: freeze the start-up objects and raise the young threshold while any spider is open.
+
+    One crawl per process is the rule (``faircrawl crawl``); should several overlap in one process, the first to
+    open tunes and the last to close restores, so none restores a threshold another one set.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
-        self._thresholds: tuple[int, int, int] | None = None
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -42,14 +52,17 @@ class CollectorTuning:
         return cls(crawler)
 
     def _opened(self) -> None:
+        _Tuned.open_spiders += 1
+        if _Tuned.open_spiders > 1:
+            return
         suffix_extractor()("example.com")  # builds the Public Suffix List trie (17,000 objects) before the freeze
         gc.freeze()  # no gc.collect() first: it takes 0.3 s and found 16 objects of start-up garbage
-        self._thresholds = gc.get_threshold()
-        young, middle, old = self._thresholds
+        _Tuned.thresholds_before = young, middle, old = gc.get_threshold()
         gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
 
     def _closed(self) -> None:
-        if self._thresholds is not None:
-            gc.set_threshold(*self._thresholds)
-            self._thresholds = None
+        _Tuned.open_spiders = max(0, _Tuned.open_spiders - 1)  # a spider that failed to open still closes
+        if _Tuned.open_spiders > 0:
+            return
+        gc.set_threshold(*_Tuned.thresholds_before)
         gc.unfreeze()  # back to the oldest generation: collected like anything else from now on
