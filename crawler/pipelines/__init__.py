@@ -4,10 +4,10 @@ Every stage has the same shape: built by ``from_crawler``, it reads and writes
 typed fields of the item (``crawler.items.FetchedImage``) and either passes it
 on or records the image's decision (failed or refused, with every reason) and
 drops it. Work that touches Pillow, metadata or dlib runs in worker processes
-(the image worker, crawler.imagework, and the face pool), the disk
-in a thread. A stage that fails in a way
-nobody planned for still ends the image in exactly one decision:
-``failed``, reason ``internal.error``, naming the stage and the exception type.
+(the image worker, crawler.imagework, and the face pool); the suppression
+list's revision is asked in a thread. A stage that fails in a way nobody
+planned for still ends the image in exactly one decision: ``failed``, reason
+``internal.error``, naming the stage and the exception type.
 """
 
 from __future__ import annotations
