@@ -85,14 +85,8 @@ def open_engine(target: Target, sqlite_pragmas: tuple[str, ...]) -> Engine:
         raise DatabaseUnavailableError(
             f"no driver for {parsed.drivername} ({error}); for PostgreSQL install faircrawl[postgres] and use a "
             "postgresql+psycopg:// URL") from None
-    if parsed.drivername.startswith("sqlite"):
-        # Many rows inserted as one multi-VALUES statement per page rather than one sqlite3 step per row (as
-        # SQLAlchemy does for psycopg2): each step gives the interpreter lock away, and the background writer's
-        # thread taking it back once per row took it from the crawl's thread thousands of times a second.
-        # SQLAlchemy leaves ON CONFLICT statements row by row.
-        engine.dialect.use_insertmanyvalues_wo_returning = True
-        if sqlite_pragmas:
-            event.listen(engine, "connect", _pragmas_listener(sqlite_pragmas))
+    if parsed.drivername.startswith("sqlite") and sqlite_pragmas:
+        event.listen(engine, "connect", _pragmas_listener(sqlite_pragmas))
     return engine
 
 
