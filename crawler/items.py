@@ -94,6 +94,8 @@ class FetchedImage:
     faces: FaceFindings | None = None
     template_decision: Decision | None = None
     obligations: dict[str, Any] | None = None  # collect and template obligations combined
+    # -- screen: the suppression list revision it was screened against (the store stage screens again if it moved)
+    screened_revision: int | None = None
     # -- screen and store: provisions breached on top of the rules' own (unlawful packs only)
     breaches: tuple[str, ...] = ()
     # -- set when its one decision has been recorded

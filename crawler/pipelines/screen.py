@@ -51,6 +51,7 @@ class ScreenPipeline(ImageStage):
     def _screen(self, item: FetchedImage, suppression: SuppressionList) -> FetchedImage:
         screen = screen_for(self.crawler)
         assert item.valid is not None
+        item.screened_revision = suppression.revision
         faces = item.faces.count if item.faces is not None else 0
         if item.observation.signals.get("robots.faces_allowed") is False and not self.ignores_opt_outs:
             faces = 1  # face processing forbidden by robots.txt: faces assumed, none can be screened

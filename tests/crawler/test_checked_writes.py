@@ -60,12 +60,26 @@ def test_an_opt_out_added_after_screening_stops_the_write(tmp_path: Path, suppre
     images = ImageStore(tmp_path / "images")
     screen = OptOutScreen(suppression)  # loaded now: the list is empty, so both images were screened clean
     kept, opted_out = _item(20), _item(200)
+    kept.screened_revision = opted_out.screened_revision = screen.current.revision  # as the screen stage does
     suppression.add_urls([opted_out.url])  # the revision moves before the store stage asks
     results = asyncio.run(_store_all(_CheckedWrites(screen, images, False), [kept, opted_out]))
     assert results[0][0] is None and (tmp_path / "images" / results[0][1]).exists()  # type: ignore[index]
     match, relative = results[1]  # type: ignore[misc]
     assert match is not None and match.matched_by == "url" and relative == ""
     assert not list((tmp_path / "images").rglob(f"{opted_out.valid.sha256}*"))  # never written
+
+
+def test_an_image_screened_before_another_hop_moved_the_list_on_is_screened_again(
+        tmp_path: Path, suppression: SuppressionStore) -> None:
+    images = ImageStore(tmp_path / "images")
+    screen = OptOutScreen(suppression)
+    late = _item(120)
+    late.screened_revision = screen.current.revision  # screened while the list was empty
+    suppression.add_urls([late.url])
+    screen.refresh()  # an earlier hop (or the screen stage) already took the new revision in
+    [(match, relative)] = asyncio.run(_store_all(_CheckedWrites(screen, images, False), [late]))
+    assert match is not None and match.matched_by == "url" and relative == ""
+    assert not list((tmp_path / "images").rglob(f"{late.valid.sha256}*"))
 
 
 def test_an_unwritable_store_fails_each_image_with_its_error_and_the_next_hop_still_runs(
