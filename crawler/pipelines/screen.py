@@ -15,13 +15,19 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
-from crawler.optouts import OptOutMatch, screen_for
+from crawler.optouts import OptOutMatch, OptOutScreen, screen_for
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from policy import Outcome, Reason
 from storage.suppression import SuppressionList
 
 OPT_OUT_IGNORED = "GDPR Art. 21 (objection to processing ignored)"
+
+
+def match_image(screen: OptOutScreen, item: FetchedImage, suppression: SuppressionList) -> OptOutMatch | None:
+    """The image against ``suppression``: by its URLs, its perceptual hash and its encodings (screen and store)."""
+    assert item.valid is not None
+    return screen.match([item.url, item.final_url], item.valid.perceptual_hash, tuple(item.encodings), suppression)
 
 
 def blocked_reason(match: OptOutMatch) -> Reason:
@@ -55,7 +61,7 @@ class ScreenPipeline(ImageStage):
         faces = item.faces.count if item.faces is not None else 0
         if item.observation.signals.get("robots.faces_allowed") is False and not self.ignores_opt_outs:
             faces = 1  # face processing forbidden by robots.txt: faces assumed, none can be screened
-        match = screen.match([item.url, item.final_url], item.valid.perceptual_hash, tuple(item.encodings), suppression)
+        match = match_image(screen, item, suppression)
         if match is None and faces and not item.encodings and suppression.template_owners and not self.ignores_opt_outs:
             self.drop(item, Outcome.REFUSED, Reason(
                 "opt-out", "optout.unscreenable",

@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler
 
 from crawler.items import FetchedImage
 from crawler.optouts import OptOutMatch, OptOutScreen, screen_for
-from crawler.pipelines.screen import blocked_reason
+from crawler.pipelines.screen import blocked_reason, match_image
 from crawler.pipelines.stage import ImageStage
 from crawler.policy_runtime import policy_for
 from crawler.recording import now, recorder_for
@@ -169,7 +169,7 @@ class _CheckedWrites:
         valid = item.valid
         assert valid is not None
         if self.screen is not None and latest is not None and latest.revision != item.screened_revision:
-            match = self.screen.match([item.url, item.final_url], valid.perceptual_hash, tuple(item.encodings), latest)
+            match = match_image(self.screen, item, latest)
             if match is not None:  # opted out since this image was screened
                 return match, ""
         if self.dry_run:
