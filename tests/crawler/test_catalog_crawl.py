@@ -123,9 +123,11 @@ def test_crawl_delay_spaces_requests_to_the_host(catalog_crawl: CrawlResult) -> 
     )
     assert len(times) == 5
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
-    # Crawl-delay: 1 in faircrawl's group. Send times are derived from download_latency, which jitters by
-    # a tenth of a second or two on a loaded machine; without the delay the gaps would be a few milliseconds.
-    assert min(gaps) >= 0.7, gaps
+    # Crawl-delay: 1 in faircrawl's group. A send time is fetched_at, the moment the response was handled minus
+    # download_latency (which ends at the headers): the body's transfer and the loop's lag on a loaded 2-core
+    # machine move it by up to a few tenths (one gap of 0.69 s was seen under the full suite, the others 1.0-7.3 s).
+    # Without the delay the gaps would be a few milliseconds; the total below holds the delay to one second each.
+    assert min(gaps) >= 0.5, gaps
     assert sum(gaps) >= 3.8, gaps  # four intervals of one second, give or take the jitter
 
 
