@@ -51,6 +51,36 @@ def crawl(workdir: Path, db_url: str, *args: str) -> CrawlResult:
     return CrawlResult(process, json.loads(report_path.read_text()), db_url, store)
 
 
+@dataclass
+class Served:
+    """A `faircrawl testsites serve` process's address and access log (when each request arrived, at the site)."""
+
+    url: str
+    access_log: Path
+
+    def requests(self) -> list[tuple[float, str, str]]:
+        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
+        return [(float(at), host, path) for at, host, path in (line.split(" ", 2) for line in lines)]
+
+
+def serve_testsites(workdir: Path) -> tuple[Served, subprocess.Popen[str]]:
+    """Start the catalog's server on a free port (it names the port on its first line), logging every request."""
+    log = workdir / f"access-{uuid.uuid4().hex[:6]}.log"
+    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0",
+                               "--access-log", str(log)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    first = server.stdout.readline()
+    url = next(word for word in first.split() if word.startswith("http://"))
+    return Served(url, log), server
+
+
+def stop_testsites(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    server.wait()
+    if server.stdout is not None:
+        server.stdout.close()
+
+
 @pytest.fixture(scope="session")
 def catalog_crawl(tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
     """One real crawl of the whole test-site catalog into a fresh SQLite database."""

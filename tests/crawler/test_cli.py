@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, crawl, run_faircrawl
+from tests.conftest import PROJECT_ROOT, crawl, run_faircrawl, serve_testsites, stop_testsites
 
 
 def _free_port() -> int:
@@ -151,21 +151,15 @@ def test_crawl_delay_holds_at_the_server(tmp_path: Path) -> None:
     access log notes when each request arrived (test_catalog_crawl checks the same from the crawler's own record).
     The three site files are fetched together before the delay is known (README, robots.txt table); every page and
     image after them keeps it."""
-    log = tmp_path / "access.log"
-    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0",
-                               "--access-log", str(log)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    served, server = serve_testsites(tmp_path)
     try:
-        assert server.stdout is not None
-        address = next(word for word in server.stdout.readline().split() if word.startswith("http://"))
-        result = crawl(tmp_path, f"sqlite:///{tmp_path}/d.db", "--testsites", "--testsites-server", address,
+        result = crawl(tmp_path, f"sqlite:///{tmp_path}/d.db", "--testsites", "--testsites-server", served.url,
                        "http://slow.example.se/")
     finally:
-        server.terminate()
-        server.communicate(timeout=30)
+        stop_testsites(server)
     assert result.report["summary"] == {"image/stored": 2, "page/crawled": 3}
-    arrivals = sorted(float(at) for at, host, path in (line.split(" ", 2) for line in log.read_text().splitlines())
-                      if host == "slow.example.se" and path.strip() in ("/", "/a.html", "/b.html", "/img/fjord.jpg",
-                                                                        "/img/birch.jpg"))
+    arrivals = sorted(at for at, host, path in served.requests() if host == "slow.example.se"
+                      and path in ("/", "/a.html", "/b.html", "/img/fjord.jpg", "/img/birch.jpg"))
     assert len(arrivals) == 5, arrivals
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert min(gaps) >= 0.9, gaps  # Scrapy's delay is a minimum per slot; without it the gaps are milliseconds

@@ -32,7 +32,7 @@ from crawler.frontier.keys import FrontierKeys
 from crawler.frontier.launch import worker_states
 from policy import Reason
 from storage.models import DecisionRecord, ImageRecord, PageRecord
-from tests.conftest import PROJECT_ROOT, postgres_schema, run_faircrawl
+from tests.conftest import PROJECT_ROOT, Served, postgres_schema, run_faircrawl, serve_testsites, stop_testsites
 
 REDIS_URL = os.environ.get("FAIRCRAWL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: One key for every crawl into this module's database (each runs in its own folder, so no key file is shared).
@@ -64,33 +64,6 @@ def shared_db() -> Iterator[str]:
     """A PostgreSQL URL on a fresh schema shared by this module's crawls."""
     with postgres_schema() as url:
         yield url
-
-
-@dataclass
-class Served:
-    url: str
-    access_log: Path
-
-    def requests(self) -> list[tuple[float, str, str]]:
-        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
-        return [(float(at), host, path) for at, host, path in (line.split(" ", 2) for line in lines)]
-
-
-def _serve(workdir: Path) -> tuple[Served, subprocess.Popen[str]]:
-    log = workdir / f"access-{uuid.uuid4().hex[:6]}.log"
-    server = subprocess.Popen([sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0",
-                               "--access-log", str(log)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None
-    first = server.stdout.readline()
-    url = next(word for word in first.split() if word.startswith("http://"))
-    return Served(url, log), server
-
-
-def _stop(server: subprocess.Popen[str]) -> None:
-    server.terminate()
-    server.wait()
-    if server.stdout is not None:
-        server.stdout.close()
 
 
 @dataclass
@@ -139,23 +112,23 @@ def assert_same_decisions(got: Crawled, reference: Crawled) -> None:
 def single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     """The reference: the catalog crawled by one process, embedded scheduler, SQLite."""
     workdir = tmp_path_factory.mktemp("single")
-    served, server = _serve(workdir)
+    served, server = serve_testsites(workdir)
     try:
         yield _crawl(workdir, served, "--db", f"sqlite:///{workdir}/faircrawl.db")
     finally:
-        _stop(server)
+        stop_testsites(server)
 
 
 @pytest.fixture(scope="module")
 def three_workers(tmp_path_factory: pytest.TempPathFactory, redis_url: str, shared_db: str) -> Iterator[Crawled]:
     """The catalog crawled by 3 worker processes sharing one Redis frontier and one PostgreSQL database."""
     workdir = tmp_path_factory.mktemp("three-workers")
-    served, server = _serve(workdir)
+    served, server = serve_testsites(workdir)
     try:
         yield _crawl(workdir, served, "--db", shared_db, "--frontier", redis_url, "--workers", "3",
                      env={"FAIRCRAWL_FRONTIER_PREFIX": f"test-{uuid.uuid4().hex}", "FAIRCRAWL_KEY": KEY})
     finally:
-        _stop(server)
+        stop_testsites(server)
 
 
 def test_three_workers_decide_exactly_what_one_process_decides(single: Crawled, three_workers: Crawled) -> None:
@@ -277,7 +250,7 @@ def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
     import redis
 
     workdir = tmp_path_factory.mktemp("killed-worker")
-    served, server = _serve(workdir)
+    served, server = serve_testsites(workdir)
     prefix = f"test-{uuid.uuid4().hex}"
     report = workdir / "report.json"
     out, err = (workdir / "out.txt").open("w"), (workdir / "err.txt").open("w")
@@ -304,7 +277,7 @@ def test_a_killed_worker_loses_nothing_and_nothing_is_decided_twice(
     finally:
         if launcher.poll() is None:
             launcher.kill()
-        _stop(server)
+        stop_testsites(server)
         out.close()
         err.close()
     stdout, stderr = (workdir / "out.txt").read_text(), (workdir / "err.txt").read_text()
@@ -475,7 +448,7 @@ def _budget_counts(crawled: Crawled) -> dict[str, int]:
 
 def test_crawl_budgets_count_for_the_whole_run_across_workers(tmp_path: Path, redis_url: str, shared_db: str) -> None:
     """The budgets of tests/crawler/test_integrity.py::test_crawl_budgets_decide_what_is_left, on two workers."""
-    served, server = _serve(tmp_path)
+    served, server = serve_testsites(tmp_path)
     prefix = f"test-{uuid.uuid4().hex}"
     budgets = ("http://open.example.com/", "http://hostile.example.com/", "--max-pages", "12",
                "--max-images-per-site", "2")
@@ -483,7 +456,7 @@ def test_crawl_budgets_count_for_the_whole_run_across_workers(tmp_path: Path, re
         two = _crawl(tmp_path, served, "--db", shared_db, "--frontier", redis_url, "--workers", "2", *budgets,
                      env={"FAIRCRAWL_FRONTIER_PREFIX": prefix, "FAIRCRAWL_KEY": KEY})
     finally:
-        _stop(server)
+        stop_testsites(server)
     assert two.report["run"]["status"] == "finished"
     two.outcomes()  # one decision per URL
     counted = _budget_counts(two)
