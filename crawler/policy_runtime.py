@@ -97,6 +97,7 @@ class CrawlPolicy:
         self._faces_matter: dict[str, bool] = {}
         self._decisions: dict[tuple[Any, ...], Decision] = {}
         self._site_signals: dict[tuple[str, str], dict[str, Any]] = {}
+        self._jurisdictions: dict[tuple[str, str | None, str | None, str | None], Jurisdiction] = {}
         self._reasons: dict[int, tuple[Decision, tuple[Reason, ...]]] = {}
         self.catalog_hosts: frozenset[str] = frozenset()
         if self.testsites:
@@ -110,9 +111,24 @@ class CrawlPolicy:
 
     def jurisdiction(self, url: str, content_language: str | None = None, html_lang: str | None = None,
                      self_hreflang: str | None = None) -> Jurisdiction:
+        """Where the site at ``url`` is, as policy.jurisdiction.resolve says; once per host and language tags.
+
+        resolve reads only the host and the three tags, so the answer is worked out once for each combination
+        in a crawl (each page of a site asked it again: the registry, the country-code TLD, the tags).
+        """
         if self.given_jurisdiction is not None:
             return self.given_jurisdiction
-        return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
+        try:
+            key = (urlsplit(url).hostname or "", content_language, html_lang, self_hreflang)
+        except ValueError:  # an unparseable URL: as resolve reads it, without the cache
+            return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
+        found = self._jurisdictions.get(key)
+        if found is None:
+            if len(self._jurisdictions) >= MAX_CACHED:
+                self._jurisdictions.clear()
+            found = self._jurisdictions[key] = resolve(url, self.loaded.sites, content_language, html_lang,
+                                                       self_hreflang)
+        return found
 
     def site_signals(self, url: str, page_url: str | None) -> dict[str, Any]:
         """Terms, consent and test-site facts: the page's site speaks for its images.

@@ -80,9 +80,8 @@ def suffix_extractor() -> tldextract.TLDExtract:
 
 def covering_entry(entries: Mapping[str, T], host: str) -> T | None:
     """The entry for ``host`` or for its nearest parent domain; None when none covers it (or it is no site name)."""
-    try:
-        key = normalise_host(host)
-    except ValueError:
+    key = _lookup_key(host)
+    if key is None:
         return None
     labels = key.split(".")
     for start in range(len(labels)):
@@ -90,6 +89,16 @@ def covering_entry(entries: Mapping[str, T], host: str) -> T | None:
         if found is not None:
             return found
     return None
+
+
+@lru_cache(maxsize=4096)
+def _lookup_key(host: str) -> str | None:
+    """normalise_host's answer, or None for no site name; cached both ways (lru_cache keeps no exceptions, and an
+    IP address or a single label would otherwise go through the Public Suffix List on every lookup)."""
+    try:
+        return normalise_host(host)
+    except ValueError:
+        return None
 
 
 def _idna(host: str) -> str:

@@ -21,7 +21,7 @@ from crawler.botauth.httpsig import signature_params
 from crawler.botauth.middleware import RequestSigner
 from crawler.decision_record import new_record_id
 from crawler.policy_runtime import _decision_key, policy_for
-from policy.jurisdiction import Jurisdiction
+from policy.jurisdiction import Jurisdiction, resolve
 from policy.vocabulary import Purpose
 from policy.whose_law import decide_for_parties
 
@@ -69,6 +69,21 @@ def test_site_signals_are_per_pair_of_hosts_and_each_caller_gets_a_copy() -> Non
         first = runtime.site_signals(url, page)
         first["terms.scraping"] = "changed by a caller"
         assert runtime.site_signals(url, page) == runtime._site_signals_of(url, page)
+
+
+def test_jurisdictions_are_per_host_and_language_tags() -> None:
+    runtime = policy_for(get_crawler(settings_dict={"FAIRCRAWL_POLICY": "lawful"}))
+    cases = [("http://a.example.fr/p.html", None, None, None), ("http://a.example.fr/q.html", "de-DE", None, None),
+             ("http://127.0.0.1:8000/p/1.html", None, None, None), ("http://127.0.0.1:8000/p/2.html", "fr-FR", None, None),
+             ("http://127.0.0.1:8000/p/3.html", None, "en-GB", None), ("http://127.0.0.1:8000/p/4.html", None, None, "de-AT"),
+             ("http://site.example/p.html", None, "pt-BR", "es-MX"), ("http://SITE.example/other.html", None, None, None)]
+    for _ in range(2):
+        for url, content_language, html_lang, hreflang in cases:
+            assert runtime.jurisdiction(url, content_language, html_lang, hreflang) == resolve(
+                url, runtime.loaded.sites, content_language, html_lang, hreflang)
+    assert runtime.jurisdiction("http://127.0.0.1:8000/p/2.html", "fr-FR").code == "FR"
+    assert runtime.jurisdiction("http://127.0.0.1:8000/p/9.html").code == "UNKNOWN"  # the tag is part of the key
+    assert len(runtime._jurisdictions) == len(cases)  # one per host and tags (p/9 shares p/1's, SITE is site)
 
 
 def test_record_ids_are_random_uuid4_and_never_repeat() -> None:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from w3lib.url import safe_url_string
 
+from policy import hosts as hosts_module
 from policy.hosts import covering_entry, normalise_host
 
 ACCEPTED = [
@@ -101,3 +102,22 @@ ENTRIES = {"example.net": "parent", "photos.example.net": "child", "xn--bcher-kv
 ])
 def test_an_entry_covers_its_host_and_subdomains(host: str, expected: str | None) -> None:
     assert covering_entry(ENTRIES, host) == expected
+    assert covering_entry(ENTRIES, host) == expected  # again, from the lookup-key cache
+
+
+def test_a_host_that_is_no_site_name_is_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An IP address raises in normalise_host, which lru_cache does not keep: the lookup key caches the None."""
+    calls: list[str] = []
+    real = hosts_module.normalise_host
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(hosts_module, "normalise_host", counting)
+    hosts_module._lookup_key.cache_clear()
+    for _ in range(3):
+        assert covering_entry(ENTRIES, "10.9.8.7") is None
+        assert covering_entry(ENTRIES, "www.example.net") == "parent"
+    assert calls == ["10.9.8.7", "www.example.net"]
+    hosts_module._lookup_key.cache_clear()
