@@ -25,6 +25,8 @@ from policy.vocabulary import Purpose
 from policy.whose_law import decide_for_parties
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def registry_paths(testsites: bool, sites: list[str] | tuple[str, ...] = (),
@@ -122,13 +124,8 @@ class CrawlPolicy:
             key = (urlsplit(url).hostname or "", content_language, html_lang, self_hreflang)
         except ValueError:  # an unparseable URL: as resolve reads it, without the cache
             return resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang)
-        found = self._jurisdictions.get(key)
-        if found is None:
-            if len(self._jurisdictions) >= MAX_CACHED:
-                self._jurisdictions.clear()
-            found = self._jurisdictions[key] = resolve(url, self.loaded.sites, content_language, html_lang,
-                                                       self_hreflang)
-        return found
+        return once(self._jurisdictions, key,
+                    lambda: resolve(url, self.loaded.sites, content_language, html_lang, self_hreflang))
 
     def site_signals(self, url: str, page_url: str | None) -> dict[str, Any]:
         """Terms, consent and test-site facts: the page's site speaks for its images.
@@ -140,11 +137,7 @@ class CrawlPolicy:
             key = (urlsplit(url).hostname or "", urlsplit(page_url or url).hostname or "")
         except ValueError:  # an unparseable URL: as the registry reads it, without the cache
             return self._site_signals_of(url, page_url)
-        found = self._site_signals.get(key)
-        if found is None:
-            if len(self._site_signals) >= MAX_CACHED:
-                self._site_signals.clear()
-            found = self._site_signals[key] = self._site_signals_of(url, page_url)
+        found: dict[str, Any] = once(self._site_signals, key, lambda: self._site_signals_of(url, page_url))
         return dict(found)
 
     def _site_signals_of(self, url: str, page_url: str | None) -> dict[str, Any]:
@@ -172,13 +165,8 @@ class CrawlPolicy:
         key = _decision_key(purpose, jurisdiction.code, signals)
         if key is None:
             return decide_for_parties(self.engine, purpose, jurisdiction.code, self.operator, signals)
-        found = self._decisions.get(key)
-        if found is None:
-            if len(self._decisions) >= MAX_CACHED:
-                self._decisions.clear()
-            found = self._decisions[key] = decide_for_parties(self.engine, purpose, jurisdiction.code,
-                                                              self.operator, signals)
-        return found
+        return once(self._decisions, key,
+                    lambda: decide_for_parties(self.engine, purpose, jurisdiction.code, self.operator, signals))
 
     def policy_reasons(self, decision: Decision) -> list[Reason]:
         """One reason per rule that decided, with its description and citations (a new list each time).
@@ -208,6 +196,16 @@ class CrawlPolicy:
 
 #: Decisions and site signals kept per crawl (a crawl of a million URLs has far fewer combinations).
 MAX_CACHED = 4096
+
+
+def once(cache: dict[K, V], key: K, work_out: Callable[[], V]) -> V:
+    """``cache[key]``, worked out on first use; a full cache starts again (memory stays bounded in any crawl)."""
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= MAX_CACHED:
+            cache.clear()
+        found = cache[key] = work_out()
+    return found
 
 
 def _frozen(value: Any) -> Any:
