@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,9 +53,11 @@ class _RecordIds:
         with self._lock:
             if self._used >= len(self._pool):
                 self._pool, self._used = os.urandom(16 * self.BATCH), 0
-            raw = self._pool[self._used:self._used + 16]
+            raw = bytearray(self._pool[self._used:self._used + 16])
             self._used += 16
-        return uuid.UUID(bytes=raw, version=4).hex
+        raw[6] = raw[6] & 0x0F | 0x40  # version 4, as uuid.UUID(bytes=raw, version=4) sets it (RFC 9562 §5.4)
+        raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122/9562 variant
+        return raw.hex()
 
 
 new_record_id = _RecordIds().next_hex

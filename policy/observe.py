@@ -97,9 +97,10 @@ class PageFacts:
 def header_values(headers: Headers, name: str) -> list[str]:
     """Every instance of a header, decoded, whatever the mapping's key case."""
     values: list[str] = []
+    wanted = name.lower()  # once, not once per header: every response is asked for six names
     for key, items in headers.items():
-        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
-        if key_text.lower() == name.lower():
+        key_text = key if type(key) is str else key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key_text.lower() == wanted:
             for item in items if isinstance(items, (list, tuple)) else [items]:
                 values.append(item.decode("latin-1") if isinstance(item, bytes) else str(item))
     return values

@@ -89,7 +89,8 @@ def test_jurisdictions_are_per_host_and_language_tags() -> None:
 def test_record_ids_are_random_uuid4_and_never_repeat() -> None:
     ids = [new_record_id() for _ in range(3000)]
     assert len(set(ids)) == len(ids)
-    assert all(uuid.UUID(i).version == 4 and len(i) == 32 for i in ids)
+    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 and len(i) == 32 for i in ids)
+    assert all(uuid.UUID(i).hex == i for i in ids)  # lower-case hex, as uuid4().hex writes it
 
 
 def test_nonces_are_fresh_for_every_request(tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ Issue 7, defect 19 (c).
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
 from pathlib import Path
 
-from storage import ImageStore
+import pytest
+
+from storage import ImageStore, image_store
 from storage.image_store import UNNAMED_TEMPORARY_MAX_AGE_SECONDS, temporary_prefix
 from storage.processes import ProcessIdentity, this_process
 
@@ -46,3 +49,19 @@ def test_only_temporaries_of_dead_writers_on_this_host_are_removed(tmp_path: Pat
 
     assert sorted(removed) == sorted([paths["dead"], paths["reused"], paths["unnamed-old"]])
     assert {name for name, path in paths.items() if path.exists()} == {"live", "elsewhere", "unnamed-recent", "image"}
+
+
+def test_a_write_never_reuses_a_temporary_name_left_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Temporary names are the writer's prefix and a serial number; one already there is skipped, not overwritten."""
+    monkeypatch.setattr(image_store, "_SERIALS", itertools.count())
+    left = _partial(tmp_path, f"{temporary_prefix(this_process())}0")
+    store = ImageStore(tmp_path)
+    sha = "abcd" + "1" * 60
+
+    relative = store.put(b"\xff\xd8 the image", sha, "JPEG")
+
+    assert relative == f"ab/cd/{sha}.jpg" and store.read(relative) == b"\xff\xd8 the image"
+    assert left.read_bytes() == b"half"  # another writer's partial file is left as it was
+    assert sorted(p.name for p in left.parent.iterdir()) == sorted([left.name, f"{sha}.jpg"])
+    assert (os.stat(tmp_path / relative).st_mode & 0o777) == 0o600
+    assert store.put(b"other bytes", sha, "JPEG") == relative and store.read(relative) == b"\xff\xd8 the image"
