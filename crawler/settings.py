@@ -331,6 +331,7 @@ EXTENSIONS = {
     "crawler.recording.Recording": 100,
     "crawler.progress.Progress": 500,
     "crawler.gc_tuning.CollectorTuning": 550,
+    "crawler.log_levels.PerResponseLogLevels": 560,  # no LogRecord for a debug line no handler prints
     "crawler.frontier.leases.Leases": 600,  # with FAIRCRAWL_FRONTIER only; after the recorder (its writer closes first)
 }
 FEED_EXPORT_ENCODING = "utf-8"
