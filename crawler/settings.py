@@ -315,6 +315,9 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,  # crawler.identity names both tokens
+    # The same counts without sizing every request and response (crawler/downloader_counts.py), at the same place
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "crawler.downloader_counts.DownloaderCounts": 850,
     "crawler.gates.room.WaitForPipelineRoom": 20,  # first: a held request takes nothing further
     "crawler.identity.BotIdentity": 30,
     "crawler.gates.testsites.TestSiteRouter": 40,

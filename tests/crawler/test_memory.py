@@ -77,8 +77,11 @@ def test_live_per_response_objects_do_not_grow_with_the_crawl(served_site: str, 
         cwd=PROJECT_ROOT, env={**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"}, capture_output=True, text=True,
         timeout=600)
     assert process.returncode == 0, process.stdout + process.stderr
-    summary = json.loads((tmp_path / "report.json").read_text())["summary"]
-    assert summary == {"page/crawled": PAGES, "image/stored": PAGES * IMAGES_PER_PAGE}, "the whole site was crawled"
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["summary"] == {"page/crawled": PAGES, "image/stored": PAGES * IMAGES_PER_PAGE}, "the whole site was crawled"
+    run_stats = report["run"]["stats"]  # crawler/downloader_counts.py: every request sent got its response
+    site_files = 3  # robots.txt, /.well-known/tdmrep.json and /ai.txt, fetched once for the one origin
+    assert run_stats["requests"] == run_stats["responses"] == total + site_files, run_stats
 
     live = json.loads(out.read_text())
     early, late = live["samples"]
