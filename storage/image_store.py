@@ -42,6 +42,21 @@ def temporary_prefix(process: ProcessIdentity) -> str:
     return f"{TEMPORARY_PREFIX}{process.pid}-{process.start_ticks or 0}-{host_tag(process.hostname)}-"
 
 
+def _make_folder(path: str) -> bool:
+    """Make ``path`` (and its parent if need be); True when this call made it, so nothing can be in it yet."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return False
+    except FileNotFoundError:  # the <sha[:2]> folder is new too
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=4)
 def _own_prefix(pid: int) -> str:
     """This process's prefix, worked out once per pid (a forked child has another)."""
@@ -94,21 +109,30 @@ class ImageStore:
         return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.{extension}"
 
     def put(self, content: bytes, sha256: str, image_format: str) -> str:
-        """Write ``content`` atomically unless it is already there; returns the relative path."""
+        """Write ``content`` atomically unless it is already there; returns the relative path.
+
+        Each system call counts: a crawl writes thousands of files, most into folders it has just made, so a folder
+        this call made is not searched for the file, and the bytes go out through the descriptor itself.
+        """
         relative = self.relative_path(sha256, image_format)
         target = os.path.join(self._root_text, relative)
-        if os.path.exists(target):
-            return relative
+        folder_path = os.path.dirname(target)
         folder = _folder_number(sha256)
-        if folder is None or not self._made[folder >> 3] & 1 << (folder & 7):
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if folder is not None:
-                self._made[folder >> 3] |= 1 << (folder & 7)
-        handle, temporary = self._create_temporary(os.path.dirname(target))
+        known = folder is not None and self._made[folder >> 3] & 1 << (folder & 7)
+        made_now = False if known else _make_folder(folder_path)
+        if not made_now and os.path.exists(target):
+            return relative
+        if not known and folder is not None:
+            self._made[folder >> 3] |= 1 << (folder & 7)
+        handle, temporary = self._create_temporary(folder_path)
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(content)
-            os.replace(temporary, target)
+            try:
+                unwritten = memoryview(content)
+                while unwritten:
+                    unwritten = unwritten[os.write(handle, unwritten):]
+            finally:
+                os.close(handle)
+            os.replace(temporary, target)  # a file another writer put there meanwhile has these same bytes
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

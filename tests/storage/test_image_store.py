@@ -65,3 +65,22 @@ def test_a_write_never_reuses_a_temporary_name_left_behind(tmp_path: Path, monke
     assert sorted(p.name for p in left.parent.iterdir()) == sorted([left.name, f"{sha}.jpg"])
     assert (os.stat(tmp_path / relative).st_mode & 0o777) == 0o600
     assert store.put(b"other bytes", sha, "JPEG") == relative and store.read(relative) == b"\xff\xd8 the image"
+
+
+def test_a_file_already_there_is_kept_whoever_made_its_folder(tmp_path: Path) -> None:
+    """A second store on the same folder (another process, a later run) finds the first one's files and folders."""
+    sha = "ef01" + "2" * 60
+    first, second = ImageStore(tmp_path), ImageStore(tmp_path)
+    relative = first.put(b"first bytes", sha, "PNG")
+    assert second.put(b"other bytes", sha, "PNG") == relative  # folder made by another store: the file is looked for
+    assert second.read(relative) == b"first bytes"
+    beside = "ef01" + "3" * 60  # same folder, which this store did not make and has not seen: written
+    assert second.put(b"beside", beside, "PNG") == f"ef/01/{beside}.png" and second.read(f"ef/01/{beside}.png") == b"beside"
+
+
+def test_large_content_is_written_whole_into_new_folders(tmp_path: Path) -> None:
+    content = os.urandom(3 * 1024 * 1024 + 7)
+    store = ImageStore(tmp_path / "fresh" / "root")  # neither the root nor any <sha[:2]> folder exists yet
+    relative = store.put(content, "9a" + "b" * 62, "JPEG")
+    assert store.read(relative) == content
+    assert sorted(p.name for p in (tmp_path / "fresh" / "root" / "9a" / "bb").iterdir()) == ["9a" + "b" * 62 + ".jpg"]
