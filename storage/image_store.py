@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import logging
 import os
-import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path

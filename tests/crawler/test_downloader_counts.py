@@ -10,8 +10,8 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError
 
-from crawler.downloader_counts import DownloaderCounts
 from crawler.cli import crawl_settings
+from crawler.downloader_counts import DownloaderCounts
 from crawler.spiders.site import SiteSpider
 
 
@@ -22,7 +22,7 @@ def test_requests_responses_and_errors_are_counted_by_method_status_and_type() -
     requests = [Request(f"http://a.example/{n}") for n in range(3)]
     for request in requests:
         assert counts.process_request(request) is None
-    for request, status in zip(requests[:2], (200, 404)):
+    for request, status in zip(requests[:2], (200, 404), strict=True):
         response = Response(request.url, status=status, request=request)
         assert counts.process_response(request, response) is response
     assert counts.process_exception(requests[2], ConnectionRefusedError()) is None
