@@ -214,7 +214,7 @@ def _lines(head: dict[str, Any], tally: SummaryTally, show: int, not_taken: Iter
     if head["sites"]:
         yield "  robots.txt:"
         for site in head["sites"]:
-            delay = f", Crawl-delay {site['crawl_delay_seconds']:g}s" if site["crawl_delay_seconds"] else ""
+            delay = f", {site['crawl_delay_seconds']:g} s between requests" if site["crawl_delay_seconds"] else ""
             yield f"    {site['origin']:<36} {site['robots']}: {site['note']}{delay}"
     codes = tally.codes
     blocked = sum(codes[c] for c in OPT_OUT_BLOCKED)

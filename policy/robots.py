@@ -41,6 +41,7 @@ _RULE_FIELDS = {"allow", "disallow"}
 _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
 _RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
+_REQUEST_RATE_FIELDS = {"request-rate", "request rate"}
 _LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
 
 # Re-exported: the shared matcher lived here before policy.pathmatch.
@@ -91,6 +92,9 @@ class RobotsGroup:
     line_number: int
     rules: list[RobotsRule] = field(default_factory=list)
     crawl_delay_seconds: float | None = None
+    # Request-rate (non-standard, as Protego reads it): the seconds between requests it implies, and its text.
+    request_interval_seconds: float | None = None
+    request_rate_text: str | None = None
     # Other records inside the group (Content-Usage, Content-Signal, ...), in file order.
     records: list[RobotsRecord] = field(default_factory=list)
     # Lines of user-agent values written without a colon ("user-agent FooBot").
@@ -223,6 +227,17 @@ class RobotsTxt:
                 if delay >= 0 and delay == delay and delay != float("inf"):
                     # Several delays in one group (merged lines): the longest is the polite one.
                     current.crawl_delay_seconds = max(delay, current.crawl_delay_seconds or 0.0)
+            elif key in _REQUEST_RATE_FIELDS:
+                # "<requests>/<period>[s|m|h|d]", optionally a UTC window "HHMM-HHMM": an "other record" like
+                # Crawl-delay. The window is kept in the text, and the rate is applied at all hours (the more
+                # protective reading: a crawler that cannot tell the site's hours keeps the rate).
+                interval = _request_interval(value)
+                if current is None or interval is None:
+                    self.invalid_lines += 1
+                    continue
+                if current.request_interval_seconds is None or interval > current.request_interval_seconds:
+                    current.request_interval_seconds = interval
+                    current.request_rate_text = f"Request-rate {value} (line {number})"
             elif key in {"sitemap", "sitemaps", "site-map"}:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
             else:
@@ -249,12 +264,25 @@ class RobotsTxt:
         return chosen
 
     def crawl_delay(self, product_token: str) -> float | None:
+        """The seconds the file asks between two requests: its Crawl-delay or the interval its Request-rate implies
+        (``1/10s``: 10 s), whichever is longer, over every group that applies; None when it asks for neither."""
         delays = [
-            g.crawl_delay_seconds
+            delay
             for g in self.groups_for(product_token)
-            if g.crawl_delay_seconds is not None
+            for delay in (g.crawl_delay_seconds, g.request_interval_seconds)
+            if delay is not None
         ]
         return max(delays) if delays else None
+
+    def delay_source(self, product_token: str) -> str:
+        """Which line sets :meth:`crawl_delay`, for a decision's reason ("Crawl-delay 5" or "Request-rate 1/10s ...")."""
+        delay = self.crawl_delay(product_token)
+        for group in self.groups_for(product_token):
+            if group.crawl_delay_seconds is not None and group.crawl_delay_seconds == delay:
+                return f"Crawl-delay {delay:g}"
+            if group.request_interval_seconds == delay and group.request_rate_text:
+                return group.request_rate_text
+        return "no Crawl-delay or Request-rate"
 
     def check(self, url: str, product_token: str) -> RobotsVerdict:
         """Decide whether ``product_token`` may fetch ``url`` under this file (matched once per URL and token)."""
@@ -340,6 +368,24 @@ def purpose_verdict(robots: RobotsTxt, url: str, crawl_token: str, purpose_token
 
 #: Fields Google's parser accepts without a colon; others stay invalid (a Content-Usage value must not be guessed).
 _LENIENT_FIELDS = {"user-agent", "useragent", "allow", "disallow", "crawl-delay", "sitemap"} | _DISALLOW_TYPOS
+
+
+_RATE = re.compile(r"(\d+)\s*/\s*(\d+)\s*([smhd]?)(?:\s+(\d{4})\s*-\s*(\d{4}))?", re.IGNORECASE)
+_PERIOD_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _request_interval(value: str) -> float | None:
+    """Seconds between requests for a Request-rate value (``1/5``, ``10/1m``, ``1/10s 0900-1700``); None if invalid."""
+    match = _RATE.fullmatch(value.strip())
+    if match is None:
+        return None
+    requests, period = int(match.group(1)), int(match.group(2))
+    if requests <= 0 or period <= 0:
+        return None
+    for window_end in (match.group(4), match.group(5)):
+        if window_end is not None and (int(window_end[:2]) > 23 or int(window_end[2:]) > 59):
+            return None
+    return period * _PERIOD_SECONDS[match.group(3).lower()] / requests
 
 
 def _lenient_split(content: str) -> tuple[str, str] | None:

@@ -93,8 +93,9 @@ class ConsentGate:
         if delay is not None and delay > self.max_crawl_delay and decision.allowed:
             too_long = Reason(
                 "robots.txt", "robots.crawl_delay_too_long",
-                f"Crawl-delay {delay:g} s exceeds the {self.max_crawl_delay:g} s this crawl can honour "
-                "(FAIRCRAWL_MAX_CRAWL_DELAY): not crawled")
+                f"robots.txt asks for {delay:g} s between requests ({site.robots.delay_source(runtime.token)}), "
+                f"over the {self.max_crawl_delay:g} s this crawl can honour (FAIRCRAWL_MAX_CRAWL_DELAY): not crawled",
+                {"delay_seconds": delay, "directive": site.robots.delay_source(runtime.token)})
             recorder.decide_request(request, Outcome.REFUSED, too_long, observation=observation,
                                     jurisdiction=jurisdiction, decision=decision)
             raise IgnoreRequest(too_long.detail)

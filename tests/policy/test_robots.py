@@ -552,6 +552,47 @@ def test_crawl_delay_read_for_applicable_group(text, expected):
     assert robots(text).crawl_delay(TOKEN) == expected
 
 
+# Request-rate (non-standard, as Protego reads it; standards-and-law.md §8.1: "honour Crawl-delay and
+# Request-rate by translating them into per-host delay"): requests/period[s|m|h|d], an optional UTC window.
+REQUEST_RATE_CASES = [
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/5\n", 5.0, "Request-rate 1/5 (line 2)", id="seconds-bare"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/10s\n", 10.0, "Request-rate 1/10s (line 2)", id="seconds"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 30/1m\n", 2.0, "Request-rate 30/1m (line 2)", id="minutes"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 6/1H\n", 600.0, "Request-rate 6/1H (line 2)", id="hours"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 24/1d\n", 3600.0, "Request-rate 24/1d (line 2)", id="days"),
+    pytest.param("User-agent: faircrawl\nrequest rate: 1/3\n", 3.0, "Request-rate 1/3 (line 2)", id="spaced-name"),
+    # The window is kept in the reason and the rate applies at every hour: the more protective reading.
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/4s 0900-1700\n", 4.0,
+                 "Request-rate 1/4s 0900-1700 (line 2)", id="with-window"),
+    pytest.param("User-agent: faircrawl\nCrawl-delay: 2\nRequest-rate: 1/8\n", 8.0,
+                 "Request-rate 1/8 (line 3)", id="slower-than-crawl-delay-wins"),
+    pytest.param("User-agent: faircrawl\nCrawl-delay: 9\nRequest-rate: 1/8\n", 9.0, "Crawl-delay 9",
+                 id="crawl-delay-slower-wins"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/2\nRequest-rate: 1/6\nRequest-rate: 1/4\n", 6.0,
+                 "Request-rate 1/6 (line 3)", id="slowest-of-several"),
+    pytest.param("User-agent: *\nRequest-rate: 1/7\n", 7.0, "Request-rate 1/7 (line 2)", id="star-group"),
+    pytest.param("User-agent: *\nRequest-rate: 1/7\n\nUser-agent: faircrawl\nDisallow: /x\n", 7.0,
+                 "Request-rate 1/7 (line 2)", id="does-not-end-a-group"),
+    pytest.param("User-agent: otherbot\nRequest-rate: 1/9\n", None, None, id="other-agent-only"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 0/5\n", None, None, id="zero-requests-ignored"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/0\n", None, None, id="zero-period-ignored"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: fast\n", None, None, id="words-ignored"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/5x\n", None, None, id="unknown-unit-ignored"),
+    pytest.param("User-agent: faircrawl\nRequest-rate: 1/5 2500-2600\n", None, None, id="bad-window-ignored"),
+    pytest.param("Request-rate: 1/5\nUser-agent: faircrawl\nDisallow: /x\n", None, None, id="before-any-group"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "source"), REQUEST_RATE_CASES)
+def test_request_rate_becomes_the_delay_between_requests(text, expected, source):
+    parsed = robots(text)
+    assert parsed.crawl_delay(TOKEN) == expected
+    if source is not None:
+        assert parsed.delay_source(TOKEN) == source
+    else:
+        assert parsed.invalid_lines >= (0 if "otherbot" in text else 1)  # a value that cannot be read is counted
+
+
 def test_crawl_delay_is_none_for_unavailable_and_unreachable_files():
     assert RobotsTxt.unavailable("HTTP 404").crawl_delay(TOKEN) is None
     assert RobotsTxt.unreachable("HTTP 503").crawl_delay(TOKEN) is None
