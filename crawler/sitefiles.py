@@ -114,26 +114,35 @@ class SiteFilesCache:
             del self._pending[origin]
 
     def _fetched(self, site: SiteFiles) -> None:
-        """Apply Crawl-delay to the host's download slot (one request at a time) and record the site's files."""
+        """Keep the host's delay (set once robots.txt was read) and record the site's files."""
         from crawler.recording import recorder_for
 
         delay = site.robots.crawl_delay(self.token)
-        host = urlsplit(site.origin).hostname or ""
+        self._apply_delay(urlsplit(site.origin).hostname or "", delay)
+        recorder_for(self.crawler).site_files(site, delay)
+
+    def _apply_delay(self, host: str, delay: float | None) -> None:
+        """Crawl-delay or Request-rate on the host's download slot: one request at a time, that many seconds apart."""
         if delay is not None and delay <= self.max_crawl_delay and self.crawler.engine is not None:
             downloader = self.crawler.engine.downloader
             downloader.per_slot_settings[host] = {"delay": delay, "concurrency": 1, "jitter": 0}
             slot = downloader.slots.get(host)
             if slot is not None:
                 slot.delay, slot.concurrency, slot.jitter = delay, 1, 0.0
-        recorder_for(self.crawler).site_files(site, delay)
 
     async def _fetch_all(self, origin: Origin) -> SiteFiles:
         base = origin_text(origin)
 
+        read_here: list[tuple[FetchedFile, RobotsTxt]] = []  # robots.txt parsed once when fetched here
+
         async def fetch_three() -> tuple[FetchedFile, ...]:
-            return tuple(await asyncio.gather(
-                self._fetch(f"{base}/robots.txt"), self._fetch(f"{base}/.well-known/tdmrep.json"),
-                self._fetch(f"{base}/ai.txt")))
+            """robots.txt first, so that its delay already spaces the other two files' requests."""
+            robots = await self._fetch(f"{base}/robots.txt")
+            robots_txt = robots_from(base, robots)
+            read_here.append((robots, robots_txt))
+            self._apply_delay(origin[1], robots_txt.crawl_delay(self.token))
+            others = await asyncio.gather(self._fetch(f"{base}/.well-known/tdmrep.json"), self._fetch(f"{base}/ai.txt"))
+            return (robots, *others)
 
         from crawler.frontier.politeness import shared_site_files
 
@@ -143,7 +152,8 @@ class SiteFilesCache:
         else:
             robots, tdmrep_state, ai_txt_state = await shared.fetch(
                 base, fetch_three, lambda files: site_files_from(base, files[0], files[1], files[2], 0.0).expires_at)
-        return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock())
+        parsed = next((txt for fetched, txt in read_here if fetched is robots), None)  # another worker's: parse it
+        return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock(), parsed)
 
     async def fetch_document(self, url: str, max_bytes: int, timeout: float) -> FetchedFile:
         """GET a document a signal points to (an RSL licence, a tdm-policy) by the site-file rules."""
@@ -198,18 +208,23 @@ def next_step(first_url: str, url: str, status: int, location: str | None, body:
     return FetchedFile(url, "unreachable", None, f"HTTP {status}")
 
 
-def site_files_from(origin: str, robots: FetchedFile, tdmrep_file: FetchedFile, ai_txt: FetchedFile,
-                    now: float) -> SiteFiles:
-    """Assemble the parsed site files from three fetches (the crawl's and `policy explain`'s)."""
-    robots_url = f"{origin}/robots.txt"
+def robots_from(origin: str, robots: FetchedFile) -> RobotsTxt:
+    """robots.txt as fetched, parsed (RFC 9309 §2.3.1: found, unavailable or unreachable; a redirect noted)."""
     if robots.state == "found" and robots.body is not None:
         parsed = RobotsTxt.parse(robots.body)
-        if robots.url != robots_url:
+        if robots.url != f"{origin}/robots.txt":
             parsed.status_note = robots.note
-    elif robots.state == "absent":
-        parsed = RobotsTxt.unavailable(robots.note)
-    else:
-        parsed = RobotsTxt.unreachable(robots.note)
+        return parsed
+    if robots.state == "absent":
+        return RobotsTxt.unavailable(robots.note)
+    return RobotsTxt.unreachable(robots.note)
+
+
+def site_files_from(origin: str, robots: FetchedFile, tdmrep_file: FetchedFile, ai_txt: FetchedFile,
+                    now: float, parsed_robots: RobotsTxt | None = None) -> SiteFiles:
+    """Assemble the parsed site files from three fetches (the crawl's and `policy explain`'s)."""
+    robots_url = f"{origin}/robots.txt"
+    parsed = parsed_robots if parsed_robots is not None else robots_from(origin, robots)
     tdmrep = TdmRepFile.parse(tdmrep_file.body) if tdmrep_file.state == "found" and tdmrep_file.body is not None else None
     ai = AiTxt.parse(ai_txt.body) if ai_txt.state == "found" and ai_txt.body is not None else None
     ttl = min(parsed.cache_ttl_seconds,

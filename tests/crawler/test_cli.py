@@ -149,8 +149,8 @@ def test_a_crawl_can_use_a_running_testsites_server(served_catalog, tmp_path: Pa
 def test_crawl_delay_holds_at_the_server(tmp_path: Path) -> None:
     """slow.example.se asks faircrawl for Crawl-delay: 1. Measured where it counts, at the site: the test server's
     access log notes when each request arrived (test_catalog_crawl checks the same from the crawler's own record).
-    The three site files are fetched together before the delay is known (README, robots.txt table); every page and
-    image after them keeps it."""
+    robots.txt is fetched first; tdmrep.json and ai.txt after it already keep its delay, and so does every page and
+    image."""
     served, server = serve_testsites(tmp_path)
     try:
         result = crawl(tmp_path, f"sqlite:///{tmp_path}/d.db", "--testsites", "--testsites-server", served.url,
@@ -159,8 +159,9 @@ def test_crawl_delay_holds_at_the_server(tmp_path: Path) -> None:
         stop_testsites(server)
     assert result.report["summary"] == {"image/stored": 2, "page/crawled": 3}
     arrivals = sorted(at for at, host, path in served.requests() if host == "slow.example.se"
-                      and path in ("/", "/a.html", "/b.html", "/img/fjord.jpg", "/img/birch.jpg"))
-    assert len(arrivals) == 5, arrivals
+                      and path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt",
+                                   "/", "/a.html", "/b.html", "/img/fjord.jpg", "/img/birch.jpg"))
+    assert len(arrivals) == 8, arrivals
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
     assert min(gaps) >= 0.9, gaps  # Scrapy's delay is a minimum per slot; without it the gaps are milliseconds
 
