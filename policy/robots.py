@@ -382,8 +382,8 @@ def _request_interval(value: str) -> float | None:
     requests, period = int(match.group(1)), int(match.group(2))
     if requests <= 0 or period <= 0:
         return None
-    for window_end in (match.group(4), match.group(5)):
-        if window_end is not None and (int(window_end[:2]) > 23 or int(window_end[2:]) > 59):
+    for hhmm in (match.group(4), match.group(5)):  # the window's start and end, UTC
+        if hhmm is not None and (int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59):
             return None
     return period * _PERIOD_SECONDS[match.group(3).lower()] / requests
 
