@@ -42,6 +42,7 @@ _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
 _RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
 _REQUEST_RATE_FIELDS = {"request-rate", "request rate"}
+_VISIT_TIME_FIELDS = {"visit-time", "visit time"}
 _LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
 
 # Re-exported: the shared matcher lived here before policy.pathmatch.
@@ -95,6 +96,8 @@ class RobotsGroup:
     # Request-rate (non-standard, as Protego reads it): the seconds between requests it implies, and its text.
     request_interval_seconds: float | None = None
     request_rate_text: str | None = None
+    # Visit-time windows (non-standard, as Protego reads it): (start, end) in minutes of the UTC day, and the text.
+    visit_windows: list[tuple[int, int, str]] = field(default_factory=list)
     # Other records inside the group (Content-Usage, Content-Signal, ...), in file order.
     records: list[RobotsRecord] = field(default_factory=list)
     # Lines of user-agent values written without a colon ("user-agent FooBot").
@@ -238,6 +241,12 @@ class RobotsTxt:
                 if current.request_interval_seconds is None or interval > current.request_interval_seconds:
                     current.request_interval_seconds = interval
                     current.request_rate_text = f"Request-rate {value} (line {number})"
+            elif key in _VISIT_TIME_FIELDS:
+                window = _visit_window(value)
+                if current is None or window is None:
+                    self.invalid_lines += 1
+                    continue
+                current.visit_windows.append((*window, f"Visit-time {value} (line {number})"))
             elif key in {"sitemap", "sitemaps", "site-map"}:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
             else:
@@ -283,6 +292,16 @@ class RobotsTxt:
             if group.request_interval_seconds == delay and group.request_rate_text:
                 return group.request_rate_text
         return "no Crawl-delay or Request-rate"
+
+    def outside_visit_time(self, product_token: str, minute_of_day: int) -> str | None:
+        """The Visit-time lines that apply, when ``minute_of_day`` (UTC) is inside none of them; else None.
+
+        Several lines (or merged groups) each admit their window; a window may run past midnight (2200-0300).
+        """
+        windows = [w for g in self.groups_for(product_token) for w in g.visit_windows]
+        if not windows or any(_within(minute_of_day, start, end) for start, end, _ in windows):
+            return None
+        return ", ".join(text for _, _, text in windows)
 
     def check(self, url: str, product_token: str) -> RobotsVerdict:
         """Decide whether ``product_token`` may fetch ``url`` under this file (matched once per URL and token)."""
@@ -372,6 +391,26 @@ _LENIENT_FIELDS = {"user-agent", "useragent", "allow", "disallow", "crawl-delay"
 
 _RATE = re.compile(r"(\d+)\s*/\s*(\d+)\s*([smhd]?)(?:\s+(\d{4})\s*-\s*(\d{4}))?", re.IGNORECASE)
 _PERIOD_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_WINDOW = re.compile(r"(\d{4})(?:\s*-\s*|\s+)(\d{4})")
+
+
+def _minutes(hhmm: str) -> int | None:
+    hours, minutes = int(hhmm[:2]), int(hhmm[2:])
+    return hours * 60 + minutes if hours <= 23 and minutes <= 59 else None
+
+
+def _visit_window(value: str) -> tuple[int, int] | None:
+    """A Visit-time value (``0600-0845``, or ``0600 0845`` as Protego also reads it) in minutes; None if invalid."""
+    match = _WINDOW.fullmatch(value.strip())
+    if match is None:
+        return None
+    start, end = _minutes(match.group(1)), _minutes(match.group(2))
+    return None if start is None or end is None else (start, end)
+
+
+def _within(minute: int, start: int, end: int) -> bool:
+    """Inside [start, end] of the day; a window whose end comes before its start runs past midnight."""
+    return start <= minute <= end if start <= end else minute >= start or minute <= end
 
 
 def _request_interval(value: str) -> float | None:
@@ -382,9 +421,8 @@ def _request_interval(value: str) -> float | None:
     requests, period = int(match.group(1)), int(match.group(2))
     if requests <= 0 or period <= 0:
         return None
-    for hhmm in (match.group(4), match.group(5)):  # the window's start and end, UTC
-        if hhmm is not None and (int(hhmm[:2]) > 23 or int(hhmm[2:]) > 59):
-            return None
+    if match.group(4) is not None and None in (_minutes(match.group(4)), _minutes(match.group(5))):
+        return None  # the window's start or end is not a time of day
     return period * _PERIOD_SECONDS[match.group(3).lower()] / requests
 
 

@@ -128,8 +128,9 @@ TOKEN_CODES: dict[str, tuple[frozenset[str], str]] = {
 
 #: Every reason code faircrawl produces (policy/observe.py and crawler/); a test keeps it complete.
 REASON_CODES: frozenset[str] = frozenset({
-    # robots.txt, per request (policy.observe) and the crawl-delay check (crawler/gates/consent.py)
+    # robots.txt, per request (policy.observe) and the crawl-delay and visit-time checks (crawler/gates/consent.py)
     "robots.allowed", "robots.disallowed", "robots.unavailable", "robots.unreachable", "robots.crawl_delay_too_long",
+    "robots.outside_visit_time",
     # the other signals (policy.observe)
     "tdm.reserved", "tdm.not_reserved",
     "aipref.train_ai_y", "aipref.train_ai_n", "aipref.legacy_label", "content_signal.ai_train_yes",

@@ -14,7 +14,7 @@ host's download slot). An unexpected error while deciding refuses the request
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -39,9 +39,21 @@ from crawler.settings import setting
 from crawler.sitefiles import DEFAULT_PORTS, SITE_FILE_META, origin_of
 from policy import Kind, Outcome, Reason
 from policy.observe import Observation, PageFacts, request_observation
+from policy.robots import RobotsTxt
 from policy.vocabulary import Purpose
 
 logger = logging.getLogger(__name__)
+
+
+def _outside_visit_time(robots: RobotsTxt, token: str, now: datetime | None = None) -> Reason | None:
+    """A refusal when robots.txt admits visits only at other hours (Visit-time, UTC; not waited for: recorded)."""
+    now = now or datetime.now(UTC)
+    windows = robots.outside_visit_time(token, now.hour * 60 + now.minute)
+    if windows is None:
+        return None
+    return Reason("robots.txt", "robots.outside_visit_time",
+                  f"robots.txt admits visits only at {windows}, UTC; it is {now:%H:%M} UTC: not crawled now",
+                  {"visit_time": windows, "utc_time": f"{now:%H:%M}"})
 
 
 class ConsentGate:
@@ -99,6 +111,11 @@ class ConsentGate:
             recorder.decide_request(request, Outcome.REFUSED, too_long, observation=observation,
                                     jurisdiction=jurisdiction, decision=decision)
             raise IgnoreRequest(too_long.detail)
+        closed = _outside_visit_time(site.robots, runtime.token) if decision.allowed else None
+        if closed is not None:
+            recorder.decide_request(request, Outcome.REFUSED, closed, observation=observation,
+                                    jurisdiction=jurisdiction, decision=decision)
+            raise IgnoreRequest(closed.detail)
         if not decision.allowed:
             recorder.decide_request(request, Outcome.REFUSED, *runtime.policy_reasons(decision),
                                     observation=observation, jurisdiction=jurisdiction, decision=decision)

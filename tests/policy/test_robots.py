@@ -593,6 +593,32 @@ def test_request_rate_becomes_the_delay_between_requests(text, expected, source)
         assert parsed.invalid_lines >= (0 if "otherbot" in text else 1)  # a value that cannot be read is counted
 
 
+VISIT_TIME_CASES = [  # robots.txt, minute of the UTC day, the windows named when closed (None: open), invalid lines
+    pytest.param("User-agent: faircrawl\nVisit-time: 0600-0845\n", 6 * 60, None, 0, id="at-the-start"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 0600-0845\n", 8 * 60 + 45, None, 0, id="at-the-end"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 0600-0845\n", 9 * 60, "Visit-time 0600-0845 (line 2)",
+                 0, id="after"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 0600 0845\n", 5 * 60, "Visit-time 0600 0845 (line 2)",
+                 0, id="space-separated-before"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 2200-0300\n", 1 * 60, None, 0, id="past-midnight-inside"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 2200-0300\n", 12 * 60, "Visit-time 2200-0300 (line 2)",
+                 0, id="past-midnight-outside"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 0100-0200\nvisit time: 1300-1400\n", 13 * 60 + 30, None,
+                 0, id="either-line-admits"),
+    pytest.param("User-agent: *\nVisit-time: 0100-0200\n", 12 * 60, "Visit-time 0100-0200 (line 2)", 0, id="star"),
+    pytest.param("User-agent: otherbot\nVisit-time: 0100-0200\n", 12 * 60, None, 0, id="other-agent-only"),
+    pytest.param("User-agent: faircrawl\nVisit-time: 2500-0100\n", 12 * 60, None, 1, id="invalid-hour-ignored"),
+    pytest.param("User-agent: faircrawl\nVisit-time: mornings\n", 12 * 60, None, 1, id="words-ignored"),
+]
+
+
+@pytest.mark.parametrize(("text", "minute", "closed", "invalid"), VISIT_TIME_CASES)
+def test_visit_time_windows(text, minute, closed, invalid):
+    parsed = robots(text)
+    assert parsed.outside_visit_time(TOKEN, minute) == closed
+    assert parsed.invalid_lines == invalid
+
+
 def test_crawl_delay_is_none_for_unavailable_and_unreachable_files():
     assert RobotsTxt.unavailable("HTTP 404").crawl_delay(TOKEN) is None
     assert RobotsTxt.unreachable("HTTP 503").crawl_delay(TOKEN) is None

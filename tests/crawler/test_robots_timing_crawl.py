@@ -1,7 +1,8 @@
-"""Request-rate in robots.txt, honoured by a real crawl as the delay between two requests to the host.
+"""robots.txt's timing lines in a real crawl: Request-rate as the delay between requests, Visit-time as hours.
 
 standards-and-law.md §8.1: "honour Crawl-delay and Request-rate by translating them into per-host delay". A rate
-slower than FAIRCRAWL_MAX_CRAWL_DELAY allows is not crawled at all, with the directive named in the reason.
+slower than FAIRCRAWL_MAX_CRAWL_DELAY allows is not crawled at all, with the directive named in the reason. Outside
+every Visit-time window (UTC) of the group that applies, nothing is fetched, and each refusal says when it may be.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import io
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,28 @@ def test_a_request_rate_slower_than_the_crawl_can_honour_is_not_crawled(serve, t
     assert "3600 s between requests (Request-rate 1/1h (line 2))" in reason["detail"]
     assert reason["evidence"] == {"delay_seconds": 3600.0, "directive": "Request-rate 1/1h (line 2)"}
     assert result.report["summary"] == {"page/refused": 1}
+
+
+def _window(start: datetime, hours: float) -> str:
+    return f"{start:%H%M}-{start + timedelta(hours=hours):%H%M}"
+
+
+def test_outside_its_visit_time_a_site_is_not_crawled(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    later = _window(datetime.now(UTC) + timedelta(hours=2), 1)  # two hours from now for one hour: closed now
+    _site(tmp_path / "site", f"User-agent: *\nVisit-time: {later}\n")
+    start = serve(tmp_path / "site")
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/v.db", start, "--allow-private-hosts", "--policy", PACK)
+    assert result.report["summary"] == {"page/refused": 1}
+    reason = result.decision(start, "page")["reasons"][-1]
+    assert reason["code"] == "robots.outside_visit_time"
+    assert reason["evidence"]["visit_time"] == f"Visit-time {later} (line 2)"
+    assert f"admits visits only at Visit-time {later} (line 2), UTC" in reason["detail"]
+
+
+def test_inside_a_visit_time_window_the_site_is_crawled(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    now = _window(datetime.now(UTC) - timedelta(hours=1), 2)  # from an hour ago to an hour from now
+    closed = _window(datetime.now(UTC) + timedelta(hours=3), 1)
+    _site(tmp_path / "site", f"User-agent: *\nVisit-time: {closed}\nVisit-time: {now}\n")  # either window admits
+    start = serve(tmp_path / "site")
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/v.db", start, "--allow-private-hosts", "--policy", PACK)
+    assert result.report["summary"] == {"page/crawled": 2, "image/stored": 2}
