@@ -5,9 +5,10 @@ and ai.txt, the robots.txt usage lines, the embedding page's directives, the
 terms registry), resolves the jurisdiction, and asks the rule pack for
 ``fetch_page`` or ``fetch_image``. A refusal is recorded with every reason and
 raised as IgnoreRequest; an allowed request carries what was observed to the
-spider and the pipeline. A host asking for a Crawl-delay longer than this crawl
-can honour is not crawled (the site-file cache applies shorter delays to the
-host's download slot). An unexpected error while deciding refuses the request
+spider and the pipeline. A host asking for a Crawl-delay or Request-rate
+slower than this crawl can honour is not crawled (the site-file cache applies
+shorter delays to the host's download slot), nor one whose Visit-time windows
+exclude the present UTC time. An unexpected error while deciding refuses the request
 (failed, ``internal.error``): nothing is sent that was not decided.
 """
 
