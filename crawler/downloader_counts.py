@@ -4,10 +4,10 @@ faircrawl reads two of Scrapy's downloader stats (``downloader/request_count``
 into the report's ``requests``, ``downloader/response_count`` into its
 ``responses``). Scrapy's DownloaderStats also sizes every request by writing it
 out as HTTP (``request_httprepr``, every header) and every response's headers:
-about 3% of a crawl thread on the benchmark site. This keeps the same counts under the same names, at the same
-place in the chain (850: after the gates, so a refused request is not counted
-as sent), and leaves the byte totals out; each decision record already says
-what was fetched.
+about 3% of a crawl thread on the benchmark site. This keeps the same counts
+under the same names, at the same place in the chain (850: after the gates, so
+a refused request is not counted as sent), and leaves the byte totals out; each
+decision record already says what was fetched.
 """
 
 from __future__ import annotations
