@@ -293,12 +293,16 @@ class RobotsTxt:
                 return group.request_rate_text
         return "no Crawl-delay or Request-rate"
 
+    def visit_windows(self, product_token: str) -> list[tuple[int, int, str]]:
+        """The Visit-time windows of the groups that apply (start and end minute of the UTC day, the line)."""
+        return [w for g in self.groups_for(product_token) for w in g.visit_windows]
+
     def outside_visit_time(self, product_token: str, minute_of_day: int) -> str | None:
         """The Visit-time lines that apply, when ``minute_of_day`` (UTC) is inside none of them; else None.
 
         Several lines (or merged groups) each admit their window; a window may run past midnight (2200-0300).
         """
-        windows = [w for g in self.groups_for(product_token) for w in g.visit_windows]
+        windows = self.visit_windows(product_token)
         if not windows or any(_within(minute_of_day, start, end) for start, end, _ in windows):
             return None
         return ", ".join(text for _, _, text in windows)
@@ -389,7 +393,7 @@ def purpose_verdict(robots: RobotsTxt, url: str, crawl_token: str, purpose_token
 _LENIENT_FIELDS = {"user-agent", "useragent", "allow", "disallow", "crawl-delay", "sitemap"} | _DISALLOW_TYPOS
 
 
-_RATE = re.compile(r"(\d+)\s*/\s*(\d+)\s*([smhd]?)(?:\s+(\d{4})\s*-\s*(\d{4}))?", re.IGNORECASE)
+_RATE = re.compile(r"(\d+)\s*/\s*(\d+)\s*([smhd]?)(?:\s+(\S.*))?", re.IGNORECASE)  # then a Visit-time window
 _PERIOD_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _WINDOW = re.compile(r"(\d{4})(?:\s*-\s*|\s+)(\d{4})")
 
@@ -421,8 +425,8 @@ def _request_interval(value: str) -> float | None:
     requests, period = int(match.group(1)), int(match.group(2))
     if requests <= 0 or period <= 0:
         return None
-    if match.group(4) is not None and None in (_minutes(match.group(4)), _minutes(match.group(5))):
-        return None  # the window's start or end is not a time of day
+    if match.group(4) is not None and _visit_window(match.group(4)) is None:
+        return None  # what follows the rate is not a window of the day
     return period * _PERIOD_SECONDS[match.group(3).lower()] / requests
 
 

@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 def _outside_visit_time(robots: RobotsTxt, token: str, now: datetime | None = None) -> Reason | None:
     """A refusal when robots.txt admits visits only at other hours (Visit-time, UTC; not waited for: recorded)."""
+    if not robots.visit_windows(token):
+        return None  # nearly every site: no clock read on the request's path
     now = now or datetime.now(UTC)
     windows = robots.outside_visit_time(token, now.hour * 60 + now.minute)
     if windows is None:
@@ -104,11 +106,12 @@ class ConsentGate:
         decision = runtime.decide(purpose, jurisdiction, observation.signals)
         delay = site.robots.crawl_delay(runtime.token)
         if delay is not None and delay > self.max_crawl_delay and decision.allowed:
+            directive = site.robots.delay_source(runtime.token)
             too_long = Reason(
                 "robots.txt", "robots.crawl_delay_too_long",
-                f"robots.txt asks for {delay:g} s between requests ({site.robots.delay_source(runtime.token)}), "
+                f"robots.txt asks for {delay:g} s between requests ({directive}), "
                 f"over the {self.max_crawl_delay:g} s this crawl can honour (FAIRCRAWL_MAX_CRAWL_DELAY): not crawled",
-                {"delay_seconds": delay, "directive": site.robots.delay_source(runtime.token)})
+                {"delay_seconds": delay, "directive": directive})
             recorder.decide_request(request, Outcome.REFUSED, too_long, observation=observation,
                                     jurisdiction=jurisdiction, decision=decision)
             raise IgnoreRequest(too_long.detail)
