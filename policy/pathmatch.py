@@ -5,7 +5,14 @@ Disallow, aipref Content-Usage paths (attach-05 uses "the same percent-encoding
 rules") and TDMRep ``location`` patterns (its "Use of regular expressions"
 section reuses the robots wording). Both sides are brought to one form before
 comparison: non-ASCII and unsafe octets percent-encoded, escaped unreserved
-characters decoded (``%7E`` is ``~``), other escapes upper-cased. In that form
+characters decoded (``%7E`` is ``~``), other escapes upper-cased, and a reserved
+character that is data where it stands percent-encoded too (RFC 9309 §2.2.2:
+"reserved octets MUST be percent-encoded prior to comparison"), so that its raw
+and escaped spellings meet: ``/a:b`` is ``/a%3Ab``, and, as the RFC's table has
+it, ``?baz=https://foo.bar`` is ``?baz=https%3A%2F%2Ffoo.bar``. A reserved
+character that delimits stays as written, distinct from its escape: ``/`` in the
+path (``/a%2Fb`` is not ``/a/b``), the first ``?`` (``/a%3Fb`` is not ``/a?b``),
+and ``&``, ``=`` and ``+`` in the query, which split and space form fields. In that form
 a ``*`` or ``$`` written in a pattern is an operator (``$`` only when final),
 while an encoded ``%2A`` or ``%24`` in a pattern, and ``*`` or ``$`` in a URL,
 are literal octets, kept as ``%2A`` and ``%24`` so they never read as operators.
@@ -16,9 +23,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-# Characters left as they are when percent-encoding: RFC 3986 unreserved and
-# reserved characters and "%" (octets already encoded), plus the pattern specials.
-_SAFE_CHARS = "/:@!$&'()*+,;=?-._~%[]#"
+# Characters left as they are when percent-encoding (besides RFC 3986's unreserved ones): "%" (octets already
+# encoded), the pattern specials "*" and "$" (their literal forms are handled by the callers), and the reserved
+# characters that delimit in that part of the URL. Every other reserved character is data there and is encoded.
+_PATH_SAFE = "/%*$"
+_QUERY_SAFE = "&=+%*$"
 _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 
@@ -65,7 +74,11 @@ def url_matches_pattern(pattern: str, url: str) -> bool:
 
 
 def _octets(text: str) -> str:
-    encoded = quote(text, safe=_SAFE_CHARS)  # UTF-8, strict: a lone surrogate raises UnicodeEncodeError
+    """``text`` (a path, then optionally ``?`` and a query) in match form; UTF-8, strict: a lone surrogate raises."""
+    path, question, query = text.partition("?")
+    encoded = quote(path, safe=_PATH_SAFE)
+    if question:
+        encoded += "?" + quote(query, safe=_QUERY_SAFE)
     return _ESCAPE.sub(_canonical_escape, encoded)
 
 

@@ -40,7 +40,7 @@ _RULE_FIELDS = {"allow", "disallow"}
 # Misspellings that major parsers (Google's, Protego) accept for "disallow".
 _DISALLOW_TYPOS = {"dissallow", "dissalow", "disalow", "diasllow", "disallaw"}
 _USER_AGENT_FIELDS = {"user-agent", "useragent", "user agent"}
-_RULE_LIKE_RECORDS = {"content-usage", "content-signal"}
+_RULE_LIKE_RECORDS = {"content-usage"}  # the aipref attach draft makes it a rule; Content-Signal is no rule
 _REQUEST_RATE_FIELDS = {"request-rate", "request rate"}
 _VISIT_TIME_FIELDS = {"visit-time", "visit time"}
 _LENIENT_NOTE = "no colon; read as Google's parser reads it (lenient parse)"
@@ -251,9 +251,10 @@ class RobotsTxt:
                 self.sitemaps.append(value)  # never terminates a group (§2.2.4)
             else:
                 # Other records (Host, Content-Usage, Content-Signal, ...) are read by the
-                # signal parsers. Content-Usage is a rule of its group (aipref attach draft,
-                # which extends RFC 9309's rules), and Content-Signal stands where rules do:
-                # a user-agent line after either starts a new group. Others never end a group.
+                # signal parsers. Content-Usage is a rule of its group (the aipref attach draft
+                # extends RFC 9309's rules with it): a user-agent line after it starts a new
+                # group. The others, Cloudflare's Content-Signal included (no standard makes it
+                # a rule), never end a group (§2.2.4: they must not change how groups are read).
                 record = RobotsRecord(key, value, number)
                 (current.records if current is not None else self.ungrouped_records).append(record)
                 if current is not None and key in _RULE_LIKE_RECORDS:

@@ -26,6 +26,14 @@ RFC_9309_TABLE = [
                  id="2.2.2-encoded-reserved-query"),
     pytest.param("/foo/bar?baz=https%3a%2f%2ffoo.bar", "/foo/bar?baz=https%3A%2F%2Ffoo.bar", True,
                  id="2.2.2-encoded-reserved-query-hex-case"),
+    # the table's row as a site writes it: the pattern's reserved octets are encoded before comparison
+    pytest.param("/foo/bar?baz=https://foo.bar", "/foo/bar?baz=https%3A%2F%2Ffoo.bar", True,
+                 id="2.2.2-raw-reserved-pattern-encoded-url"),
+    pytest.param("/foo/bar?baz=https%3A%2F%2Ffoo.bar", "/foo/bar?baz=https://foo.bar", True,
+                 id="2.2.2-encoded-pattern-raw-reserved-url"),
+    pytest.param("/a:b", "/a%3Ab", True, id="2.2.2-reserved-data-in-path-raw-pattern"),
+    pytest.param("/a%3Ab", "/a:b", True, id="2.2.2-reserved-data-in-path-raw-url"),
+    pytest.param("/u/@me;v=1", "/u/%40me%3Bv%3D1", True, id="2.2.2-path-sub-delims-are-data"),
     pytest.param("/foo/bar/ツ", "/foo/bar/%E3%83%84", True, id="2.2.2-non-ascii-encoded"),
     pytest.param("/foo/bar/%E3%83%84", "/foo/bar/%E3%83%84", True, id="2.2.2-encoded-stays"),
     pytest.param("/foo/bar/%E3%83%84", "/foo/bar/ツ", True, id="2.2.2-encoded-pattern-raw-url"),
@@ -56,6 +64,11 @@ RFC_9309_TABLE = [
     # reserved escapes stay distinct from the character
     pytest.param("/a%2Fb", "/a/b", False, id="reserved-slash-stays-encoded"),
     pytest.param("/a%3Fb", "/a?b", False, id="reserved-question-stays-encoded"),
+    # ... and so do the query's field delimiters
+    pytest.param("/s?a=1&b=2", "/s?a=1%26b=2", False, id="query-ampersand-stays-distinct"),
+    pytest.param("/s?a%3D1", "/s?a=1", False, id="query-equals-stays-distinct"),
+    pytest.param("/s?q=a+b", "/s?q=a%2Bb", False, id="query-plus-stays-distinct"),
+    pytest.param("/s?next=/a/b", "/s?next=%2Fa%2Fb", True, id="query-slash-is-data"),
 ]
 
 

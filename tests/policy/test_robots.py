@@ -103,6 +103,16 @@ GROUP_CASES = [
         "/x", False,
         id="content-usage-between-user-agents-does-not-end-group",
     ),
+    pytest.param(  # Cloudflare's Content-Signal is no RFC 9309 rule: an "other record" (§2.2.4)
+        "User-agent: faircrawl\nContent-Signal: ai-train=no\nUser-agent: otherbot\nDisallow: /private/\n",
+        "/private/a.jpg", False,
+        id="content-signal-after-user-agent-does-not-end-group",
+    ),
+    pytest.param(  # the aipref attach draft extends the rules with Content-Usage: a user-agent line after it is new
+        "User-agent: faircrawl\nContent-Usage: train-ai=n\nUser-agent: otherbot\nDisallow: /private/\n",
+        "/private/a.jpg", True,
+        id="content-usage-is-a-rule-so-next-user-agent-starts-new-group",
+    ),
     pytest.param(
         "User-agent: otherbot\nHost: example.com\nUser-agent: faircrawl\nDisallow: /x\n",
         "/x", False,
@@ -1027,3 +1037,12 @@ def test_faces_refusal_names_the_rule_and_the_token():
                               DEFAULT_FACES_TOKEN)
     assert "Disallow: /people/" in verdict.explanation and "'faircrawl-faces'" in verdict.explanation
     assert "no face processing" in verdict.explanation
+
+
+def test_content_signal_inside_a_group_belongs_to_every_agent_of_that_group():
+    from policy.signals.aipref import RobotsUsage
+
+    text = b"User-agent: faircrawl\nContent-Signal: ai-train=no\nUser-agent: otherbot\nDisallow: /private/\n"
+    usage = RobotsUsage.from_robots(text, "faircrawl")
+    assert [rule.group_agents for rule in usage.signal_rules] == [("faircrawl", "otherbot")]
+    assert not RobotsTxt.parse(text).check("https://example.com/private/a.jpg", "faircrawl").allowed
