@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -270,8 +271,32 @@ def _scan_packets(data: bytes, notes: list[str]) -> list[bytes]:
 # -- reading packets -----------------------------------------------------------
 
 
+#: XMP may be serialised in UTF-16 or UTF-32 (XMP Specification Part 1, 7.3.2), with or without a byte-order mark;
+#: told apart as XML 1.0 Appendix F does, by the mark or by how the first "<" is spelt. UTF-32 before UTF-16: their
+#: little-endian marks share a prefix.
+_WIDE_MARKS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
+               (b"\xff\xfe", "utf-16-le"), (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+               (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+_ENCODING_DECLARATION = re.compile(rb"""^(<\?xml[^>]*?)\s+encoding\s*=\s*(?:"[^"]*"|'[^']*')""")
+_PADDING = b"\x00 \t\r\n"
+
+
 def _clean(packet: bytes) -> bytes:
-    text = packet.strip(b"\x00 \t\r\n")
+    """The packet as UTF-8 without padding: what the parser is given, and what tells two copies of a packet apart.
+
+    A wide packet is decoded first: stripping NUL padding from its raw bytes would cut into its characters (a
+    UTF-16BE packet starts with a NUL byte), and its encoding declaration is dropped with the re-encoding.
+    """
+    encoding = next((name for mark, name in _WIDE_MARKS if packet.startswith(mark)), None)
+    if encoding is not None:
+        unit = 4 if encoding.startswith("utf-32") else 2
+        try:
+            text = packet[:len(packet) - len(packet) % unit].decode(encoding)
+        except UnicodeDecodeError:
+            return packet.strip(_PADDING)  # not what it looked like: the parser says why it cannot be read
+        utf8 = text.strip("\x00 \t\r\n\ufeff").encode("utf-8", "surrogatepass")
+        return _ENCODING_DECLARATION.sub(rb"\1", utf8, count=1)
+    text = packet.strip(_PADDING)
     return text[3:] if text.startswith(b"\xef\xbb\xbf") else text
 
 

@@ -246,6 +246,39 @@ def test_tiff_tag_700_packet_read_through_pillow():
     assert data_mining(out.getvalue()).codes == ("DMI-PROHIBITED-GENAIMLTRAINING",)
 
 
+WIDE_ENCODINGS = [
+    pytest.param("utf-16-be", b"", id="utf-16-be-no-mark"),  # ExifTool's t/images/XMP.jpg is written so
+    pytest.param("utf-16-be", b"\xfe\xff", id="utf-16-be-mark"),
+    pytest.param("utf-16-le", b"", id="utf-16-le-no-mark"),
+    pytest.param("utf-16-le", b"\xff\xfe", id="utf-16-le-mark"),
+    pytest.param("utf-32-be", b"", id="utf-32-be-no-mark"),
+    pytest.param("utf-32-le", b"\xff\xfe\x00\x00", id="utf-32-le-mark"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "mark"), WIDE_ENCODINGS)
+@pytest.mark.parametrize(("code", "prohibits"), [("DMI-ALLOWED", False), ("DMI-PROHIBITED-AIMLTRAINING", True)])
+def test_wide_packets_are_read_whatever_their_padding(encoding, mark, code, prohibits):
+    # XMP may be serialised in UTF-16 or UTF-32; stripping the NUL padding off the raw bytes cut into the first
+    # character of a UTF-16BE packet, and the image was refused as unreadable.
+    text = ('<?xml version="1.0" encoding="UTF-16"?>' + data_mining_packet(code).decode() + "  ")
+    packet = mark + text.encode(encoding) + b"\x00\x00\x00"  # odd NUL padding after the last character
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG", xmp=packet)
+    result = data_mining(out.getvalue())
+    assert result.complete, result.notes
+    assert result.codes == (code,)
+    assert result.prohibits_ai_training is prohibits
+
+
+def test_a_packet_that_only_looks_wide_is_noted_not_fatal():
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG", xmp=b"\xfe\xff\xd8\x00")  # a mark, then a lone surrogate
+    result = data_mining(out.getvalue())
+    assert not result.complete
+    assert any("not well-formed" in note for note in result.notes)
+
+
 def test_every_standard_jpeg_segment_is_read_not_only_the_last():
     first = app1(JPEG_XMP_SIGNATURE + data_mining_packet("DMI-PROHIBITED"))
     second = app1(JPEG_XMP_SIGNATURE + rdf("", 'xmlns:dc="http://purl.org/dc/elements/1.1/"'))
