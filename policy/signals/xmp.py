@@ -296,8 +296,8 @@ def _clean(packet: bytes) -> bytes:
             return packet.strip(_PADDING)  # not what it looked like: the parser says why it cannot be read
         utf8 = text.strip("\x00 \t\r\n\ufeff").encode("utf-8", "surrogatepass")
         return _ENCODING_DECLARATION.sub(rb"\1", utf8, count=1)
-    text = packet.strip(_PADDING)
-    return text[3:] if text.startswith(b"\xef\xbb\xbf") else text
+    stripped = packet.strip(_PADDING)
+    return stripped[3:] if stripped.startswith(b"\xef\xbb\xbf") else stripped
 
 
 def _parse_packet(packet: bytes, number: int, notes: list[str]) -> Element | None:
