@@ -2,9 +2,12 @@
 
 Fetched once per (scheme, host, port) through Scrapy's downloader (so test-site
 routing and the private-host gate apply), shared by every request to that
-origin while being fetched, and cached: 24 h, 1 h when unreachable, for at
-most MAX_CACHED_ORIGINS origins (the least recently used go first and are
-fetched again when asked for), so a crawl across many hosts stays bounded.
+origin while being fetched, and cached: 24 h, 1 h when unreachable, or less
+when a file's own ``Cache-Control: max-age`` (less its ``Age``) says so,
+counted from when robots.txt was fetched (with many workers, from when the
+run's first worker fetched it), for at most MAX_CACHED_ORIGINS origins (the
+least recently used go first and are fetched again when asked for), so a crawl
+across many hosts stays bounded.
 
 Failing closed, file by file: robots.txt follows RFC 9309 (5xx or a network
 error is complete disallow); for tdmrep.json and ai.txt a 4xx means "no such
@@ -23,6 +26,7 @@ parsing and matching are :mod:`policy.robots`.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -133,13 +137,13 @@ class SiteFilesCache:
     async def _fetch_all(self, origin: Origin) -> SiteFiles:
         base = origin_text(origin)
 
-        read_here: list[tuple[FetchedFile, RobotsTxt]] = []  # robots.txt parsed once when fetched here
+        read_here: list[tuple[FetchedFile, RobotsTxt, float]] = []  # parsed once, and when, if fetched here
 
         async def fetch_three() -> tuple[FetchedFile, ...]:
             """robots.txt first, so that its delay already spaces the other two files' requests."""
             robots = await self._fetch(f"{base}/robots.txt")
             robots_txt = robots_from(base, robots)
-            read_here.append((robots, robots_txt))
+            read_here.append((robots, robots_txt, self.clock()))  # the cache's time counts from here (RFC 9309 §2.4)
             self._apply_delay(origin[1], robots_txt.crawl_delay(self.token))
             others = await asyncio.gather(self._fetch(f"{base}/.well-known/tdmrep.json"), self._fetch(f"{base}/ai.txt"))
             return (robots, *others)
@@ -147,13 +151,20 @@ class SiteFilesCache:
         from crawler.frontier.politeness import shared_site_files
 
         shared = shared_site_files(self.crawler)  # many workers: fetched once for the run, through Redis
+        left: float | None = None  # of another worker's copy: the seconds its Redis entry has to live
         if shared is None:
             robots, tdmrep_state, ai_txt_state = await fetch_three()
         else:
-            robots, tdmrep_state, ai_txt_state = await shared.fetch(
+            (robots, tdmrep_state, ai_txt_state), left = await shared.fetch(
                 base, fetch_three, lambda files: site_files_from(base, files[0], files[1], files[2], 0.0).expires_at)
-        parsed = next((txt for fetched, txt in read_here if fetched is robots), None)  # another worker's: parse it
-        return site_files_from(base, robots, tdmrep_state, ai_txt_state, self.clock(), parsed)
+        here = next(((txt, at) for fetched, txt, at in read_here if fetched is robots), None)
+        if here is not None:
+            return site_files_from(base, robots, tdmrep_state, ai_txt_state, here[1], here[0])
+        now = self.clock()  # another worker's copy: parsed here, and kept no longer than the run's copy lives
+        files = site_files_from(base, robots, tdmrep_state, ai_txt_state, now)
+        if left is not None:
+            files.expires_at = min(files.expires_at, now + left)
+        return files
 
     async def fetch_document(self, url: str, max_bytes: int, timeout: float) -> FetchedFile:
         """GET a document a signal points to (an RSL licence, a tdm-policy) by the site-file rules."""
@@ -181,7 +192,9 @@ class SiteFilesCache:
                              response.body, redirects)
             if isinstance(step, FetchedFile):
                 content_type = response.headers.get("Content-Type") or b""
-                return replace(step, content_type=content_type.decode("latin-1"))
+                return replace(step, content_type=content_type.decode("latin-1"),
+                               max_age=freshness_seconds(response.headers.getlist("Cache-Control"),
+                                                         response.headers.get("Age")))
             url, redirects = step, redirects + 1
 
 
@@ -208,6 +221,31 @@ def next_step(first_url: str, url: str, status: int, location: str | None, body:
     return FetchedFile(url, "unreachable", None, f"HTTP {status}")
 
 
+_MAX_AGE = re.compile(r'^max-age\s*=\s*(?:"(\d+)"|(\d+))$', re.IGNORECASE)
+
+
+def freshness_seconds(cache_control: list[bytes], age: bytes | None) -> float | None:
+    """How long a response may still be reused by its own ``Cache-Control: max-age`` (RFC 9111 §4.2.1, §5.2.2.1),
+    less its ``Age`` (§5.1); None without a max-age, and 0 for one that cannot be read (stale, as §4.2.1 says).
+
+    Several max-age directives: the shortest. ``no-cache`` and ``no-store`` are not read (they would fetch robots.txt
+    again for every request); ``Expires`` neither: RFC 9309 asks for max-age or 24 h, whichever is shorter.
+    """
+    found: list[float] = []
+    for line in cache_control:
+        for directive in line.decode("latin-1").split(","):
+            directive = directive.strip()
+            if not directive.lower().startswith("max-age"):
+                continue
+            match = _MAX_AGE.match(directive)
+            found.append(float(match.group(1) or match.group(2)) if match else 0.0)
+    if not found:
+        return None
+    text = (age or b"").decode("latin-1").strip()
+    already = float(text) if text.isdigit() else 0.0
+    return max(0.0, min(found) - already)
+
+
 def robots_from(origin: str, robots: FetchedFile) -> RobotsTxt:
     """robots.txt as fetched, parsed (RFC 9309 §2.3.1: found, unavailable or unreachable; a redirect noted)."""
     if robots.state == "found" and robots.body is not None:
@@ -229,5 +267,6 @@ def site_files_from(origin: str, robots: FetchedFile, tdmrep_file: FetchedFile, 
     ai = AiTxt.parse(ai_txt.body) if ai_txt.state == "found" and ai_txt.body is not None else None
     ttl = min(parsed.cache_ttl_seconds,
               *(DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS if f.state == "unreachable" else DEFAULT_ROBOTS_TTL_SECONDS
-                for f in (tdmrep_file, ai_txt)))
+                for f in (tdmrep_file, ai_txt)),
+              *(f.max_age for f in (robots, tdmrep_file, ai_txt) if f.max_age is not None))
     return SiteFiles(origin, parsed, robots_url, tdmrep, tdmrep_file, ai, ai_txt, now + ttl)

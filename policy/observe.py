@@ -44,6 +44,8 @@ class FetchedFile:
     body: bytes | None
     note: str
     content_type: str = ""  # of the final response (tdm-policy documents are read by media type)
+    #: Seconds the response may still be reused by its own Cache-Control max-age (less its Age), None without one.
+    max_age: float | None = None
 
 
 @dataclass(slots=True)

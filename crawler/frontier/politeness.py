@@ -55,14 +55,18 @@ class SharedSiteFiles:
         self.crawler = crawler
 
     async def fetch(self, origin: str, fetch: Callable[[], Awaitable[tuple[FetchedFile, ...]]],
-                    ttl_of: Callable[[tuple[FetchedFile, ...]], float]) -> tuple[FetchedFile, ...]:
+                    ttl_of: Callable[[tuple[FetchedFile, ...]], float]
+                    ) -> tuple[tuple[FetchedFile, ...], float | None]:
+        """The origin's files and, when another worker fetched them, the seconds the run's copy has left (None when
+        this worker fetched them): a copy must not outlive the original fetch's 24 h (RFC 9309 §2.4)."""
         key, lock = self.keys.key(f"sitefiles:{origin}"), self.keys.key(f"sitefiles-lock:{origin}")
         while True:
-            self.crawler.stats.inc_value("frontier/redis_roundtrips")
-            raw = self.server.get(key)
+            self.crawler.stats.inc_value("frontier/redis_roundtrips")  # one pipeline: GET and PTTL together
+            with self.server.pipeline(transaction=True) as both:
+                raw, left_ms = both.get(key).pttl(key).execute()
             if raw is not None:
                 self.crawler.stats.inc_value("frontier/sitefiles/shared")
-                return _decode(raw)
+                return _decode(raw), max(0.0, left_ms / 1000) if left_ms is not None and left_ms >= 0 else None
             self.crawler.stats.inc_value("frontier/redis_roundtrips")
             if self.server.set(lock, "1", nx=True, ex=LOCK_SECONDS):
                 self.crawler.stats.inc_value("frontier/redis_roundtrips", 2)  # the result, the lock
@@ -70,7 +74,7 @@ class SharedSiteFiles:
                     files = await fetch()
                     self.server.set(key, _encode(files), ex=max(1, int(ttl_of(files))))
                     self.crawler.stats.inc_value("frontier/sitefiles/fetched")
-                    return files
+                    return files, None
                 finally:
                     self.server.delete(lock)
             await asyncio.sleep(POLL_SECONDS)

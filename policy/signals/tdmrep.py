@@ -133,7 +133,7 @@ class TdmRepFile:
             policy = rule.policy if rule.reservation == 1 else None
             notes = self.notes
             if rule.reservation is None:
-                notes += (f"rule #{rule.index} matched but its {RESERVATION_FIELD} is not 0 or 1: unset",)
+                notes += (f"rule #{rule.index} matched but its {RESERVATION_FIELD} is missing or not 0 or 1: unset",)
             return TdmValue(rule.reservation, policy, SOURCE_FILE, f"tdmrep.json rule #{rule.index}: {rule.raw}", notes)
         return TdmValue(None, None, SOURCE_UNSET, f"no tdmrep.json location matches {target!r}", self.notes)
 
@@ -220,11 +220,12 @@ def _read_entry(index: int, entry: object, notes: list[str]) -> TdmRule | None:
         return None
     if not location.startswith(("/", "*")):
         notes.append(f"entry #{index}: location {location!r:.60} does not start with '/' or '*': it matches no path")
+    # The first entry whose location matches decides, even one without a value: unset there (reference §3's
+    # matcher), not the next entry's value.
+    reservation = _json_reservation(entry.get(RESERVATION_FIELD))
     if RESERVATION_FIELD not in entry:
-        notes.append(f"entry #{index} has no '{RESERVATION_FIELD}': skipped")
-        return None
-    reservation = _json_reservation(entry[RESERVATION_FIELD])
-    if reservation is None:
+        notes.append(f"entry #{index} has no '{RESERVATION_FIELD}': unset where it matches first")
+    elif reservation is None:
         notes.append(f"entry #{index}: {RESERVATION_FIELD} {entry[RESERVATION_FIELD]!r:.40} is not 0 or 1: unset")
     policy = entry.get(POLICY_FIELD)
     if policy is not None and not isinstance(policy, str):

@@ -203,3 +203,98 @@ def test_an_unreachable_ai_txt_assumes_a_refusal_for_images(gate_setup) -> None:
     image = Request("http://k.example/a.jpg", meta={"faircrawl_kind": "image"})
     with pytest.raises(IgnoreRequest, match="ai-txt-disallows-training"):
         asyncio.run(gate.process_request(image))
+
+
+# -- how long a robots.txt is reused: 24 h, or its own max-age if shorter (reference §1.4), from when it was fetched
+
+
+@pytest.mark.parametrize(("headers", "reused_for"), [
+    pytest.param({"Cache-Control": "max-age=60"}, 60, id="max-age"),
+    pytest.param({"Cache-Control": "public, max-age=600", "Age": "590"}, 10, id="max-age-less-age"),
+    pytest.param({"Cache-Control": ["max-age=300", "max-age=120"]}, 120, id="shortest-of-several"),
+    pytest.param({"Cache-Control": 'max-age="90"'}, 90, id="quoted-value"),
+    pytest.param({"Cache-Control": "max-age=172800"}, 24 * 3600, id="never-over-24-hours"),
+])
+def test_a_robots_txt_max_age_shorter_than_24_hours_is_honoured(gate_setup, headers: dict[str, Any],  # type: ignore[no-untyped-def]
+                                                                 reused_for: int) -> None:
+    gate, clock, attach = gate_setup
+    network = attach({"http://m.example/robots.txt": (200, headers, OK[2])})
+    assert not allowed(gate, "http://m.example/no/1")
+    clock.now += reused_for - 1
+    assert not allowed(gate, "http://m.example/no/2")
+    assert len(robots_fetches(network)) == 1, "still fresh"
+    clock.now += 2
+    assert not allowed(gate, "http://m.example/no/3")
+    assert len(robots_fetches(network)) == 2, "stale after its max-age: fetched again"
+
+
+def test_an_unreadable_max_age_makes_the_copy_stale_at_once(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, clock, attach = gate_setup
+    network = attach({"http://m.example/robots.txt": (200, {"Cache-Control": "max-age=soon"}, OK[2])})
+    assert allowed(gate, "http://m.example/a")
+    clock.now += 1
+    assert allowed(gate, "http://m.example/b")
+    assert len(robots_fetches(network)) == 2
+
+
+def test_the_24_hours_count_from_the_robots_txt_fetch_not_from_the_last_site_file(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    gate, clock, attach = gate_setup
+    network = attach({"http://d.example/robots.txt": (200, {}, b"User-agent: *\nCrawl-delay: 60\nDisallow: /no/\n")})
+    original = network.download_async
+
+    async def slow_site(request: Request) -> Response:  # tdmrep.json and ai.txt wait out the 60 s Crawl-delay
+        if not request.url.endswith("/robots.txt"):
+            clock.now += 60
+        return await original(request)
+
+    network.download_async = slow_site  # type: ignore[method-assign]
+    fetched_at = clock.now
+    assert allowed(gate, "http://d.example/a")
+    clock.now = fetched_at + 24 * 3600 - 1
+    assert allowed(gate, "http://d.example/b")
+    assert len(robots_fetches(network)) == 1
+    clock.now = fetched_at + 24 * 3600 + 1  # 2 minutes before the copy's old expiry
+    assert allowed(gate, "http://d.example/c")
+    assert len(robots_fetches(network)) == 2
+
+
+def test_another_workers_copy_is_kept_no_longer_than_the_runs_copy_lives(  # type: ignore[no-untyped-def]
+        gate_setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Many workers (crawler.frontier): worker A fetched the files an hour before the end of their 24 h; worker B,
+    # reading them from Redis, must drop them when the run's copy ends, not 24 h after it read them.
+    import uuid
+
+    import redis
+
+    from crawler.frontier import politeness
+    from tests.crawler.test_frontier import REDIS_URL, _in_ci
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as error:
+        if _in_ci():
+            pytest.fail(f"Redis not reachable at {REDIS_URL} ({type(error).__name__}): CI must run this test")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}; start Redis on 127.0.0.1:6379 (or set "
+                    "FAIRCRAWL_TEST_REDIS_URL) to run this test; CI (CI=true) always runs it")
+    gate, clock, attach = gate_setup
+    network = attach({})  # worker B fetches nothing itself
+    settings = {"FAIRCRAWL_FRONTIER": REDIS_URL, "FAIRCRAWL_FRONTIER_PREFIX": f"test-{uuid.uuid4().hex}",
+                "FAIRCRAWL_RUN_ID": "run1"}
+    worker_a, worker_b = (politeness.SharedSiteFiles(get_crawler(settings_dict=settings)) for _ in range(2))
+    from policy.observe import FetchedFile
+
+    async def fetched_by_a() -> tuple[FetchedFile, ...]:
+        return (FetchedFile("http://s.example/robots.txt", "found", OK[2], "HTTP 200"),
+                FetchedFile("http://s.example/.well-known/tdmrep.json", "absent", None, "HTTP 404"),
+                FetchedFile("http://s.example/ai.txt", "absent", None, "HTTP 404"))
+
+    try:
+        files, left = asyncio.run(worker_a.fetch("http://s.example", fetched_by_a, lambda _files: 3600.0))
+        assert left is None, "the worker that fetched them has the whole time"
+        monkeypatch.setattr(politeness, "shared_site_files", lambda _crawler: worker_b)
+        assert not allowed(gate, "http://s.example/no/x")  # worker B: A's rules, read from Redis
+        assert network.fetched == []
+        expires = gate.runtime.site_files.cached(("http", "s.example", 80)).expires_at
+        assert clock.now + 3590 < expires <= clock.now + 3600
+    finally:
+        worker_a.server.delete(*worker_a.server.keys(f"{settings['FAIRCRAWL_FRONTIER_PREFIX']}*"))

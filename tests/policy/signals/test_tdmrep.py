@@ -170,13 +170,24 @@ def test_invalid_entries_are_skipped_with_notes_and_later_rules_still_apply():
         {"tdm-reservation": 1},  # no location
         {"location": 5, "tdm-reservation": 1},
         {"location": "", "tdm-reservation": 1},
-        {"location": "/x"},  # no reservation
+        {"location": "/x"},  # no reservation: kept, it is unset where it matches first
         {"location": "/", "tdm-reservation": 1, "tdm-policy": 42},
     )
-    assert [r.index for r in file.rules] == [5]
+    assert [r.index for r in file.rules] == [4, 5]
     assert len(file.notes) == 6
-    value = file.lookup("/x/y")
+    value = file.lookup("/z/y")
     assert (value.reservation, value.policy) == (1, None)
+
+
+@pytest.mark.parametrize("later", [0, 1])
+def test_the_first_matching_entry_decides_even_without_a_reservation(later: int) -> None:
+    # reference §3's matcher: the first rule whose location matches returns its value, unset when it has none;
+    # a later rule does not decide for it (as with an invalid value such as "1").
+    file = rules_file({"location": "/a/"}, {"location": "/", "tdm-reservation": later})
+    value = file.lookup("/a/x")
+    assert value.reservation is None
+    assert any("missing or not 0 or 1" in note for note in value.notes)
+    assert file.lookup("/b/x").reservation == later
 
 
 # -- headers -----------------------------------------------------------------------
