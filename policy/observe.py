@@ -421,8 +421,9 @@ def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None,
     observation.signals["c2pa.training_use"] = use
     if c2pa.prohibits_ai_training is not True and (not c2pa.complete or (c2pa.label is not None and use is None)):
         observation.signals["c2pa.prohibits_ai_training"] = True
-        what = f"{c2pa.label} assertion present but its training use" if c2pa.complete else "a C2PA store present but it"
-        reasons.append(Reason("c2pa", "c2pa.unreadable", f"{what} cannot be read ("
+        why = (f"{c2pa.label} assertion present but it states no training use" if c2pa.complete
+               else "a C2PA store present but it cannot be read")
+        reasons.append(Reason("c2pa", "c2pa.unreadable", f"{why} ("
                               + "; ".join(c2pa.notes[:2]) + "): refusal assumed"))
     else:
         observation.signals["c2pa.prohibits_ai_training"] = c2pa.prohibits_ai_training

@@ -90,6 +90,16 @@ def test_inference_and_custom_keys_are_kept_but_say_nothing_about_training(key: 
     assert result.prohibits_ai_training is None
 
 
+def test_an_assertion_that_states_no_training_use_is_refused_saying_so() -> None:
+    image = with_training_mining(JPEG, {"cawg.ai_inference": {"use": "allowed"}})
+    observation = metadata_observation(image)
+
+    assert observation.signals["c2pa.prohibits_ai_training"] is True
+    (reason,) = [r for r in observation.reasons if r.source == "c2pa"]
+    assert reason.code == "c2pa.unreadable"
+    assert "states no training use" in reason.detail and "cannot be read" not in reason.detail
+
+
 def test_most_restrictive_training_use_wins_across_keys_and_prefixes() -> None:
     entries = {
         "cawg.ai_training": {"use": "allowed"},
