@@ -212,7 +212,8 @@ faircrawl_settings: tuple[Setting, ...] = (
             "Testing aid: a rights command kills itself (SIGKILL) right after this checkpoint or task commits "
             "(received, identified, deleted, verified, compiled, task:<store>), to test resume."),
     Setting("FAIRCRAWL_ROBOTS_MAX_BYTES", int, 16 * _MIB,
-            "Largest site file (robots.txt, tdmrep.json, ai.txt) downloaded; larger ones count as unreachable.",
+            "Largest tdmrep.json or ai.txt downloaded; larger ones count as unreachable (a robots.txt of any size "
+            "has its first 500 KiB read and parsed).",
             minimum=500 * 1024, maximum=1024 * _MIB, why="RFC 9309 §2.5: at least 500 KiB must be parsed"),
     Setting("FAIRCRAWL_RULES", list, [], "Extra rule files added to the pack (--rules; os.pathsep-separated)."),
     Setting("FAIRCRAWL_SIGN", bool, True, "Sign every request with HTTP Message Signatures (Web Bot Auth); --no-sign."),

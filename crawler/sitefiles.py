@@ -33,9 +33,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import ParseResult, SplitResult, urljoin, urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -47,11 +47,13 @@ from policy import (
     ROBOTS_MAX_REDIRECTS,
     RobotsTxt,
 )
+from policy.robots import ROBOTS_PARSE_LIMIT_BYTES
 from policy.observe import FetchedFile, SiteFiles
 from policy.signals.aitxt import AiTxt
 from policy.signals.tdmrep import TdmRepFile
 
 SITE_FILE_META = "faircrawl_robots_fetch"  # requests for these files skip the consent gate
+READ_UP_TO_META = "faircrawl_read_up_to"  # a robots.txt download stops once it has this many bytes
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Origin = tuple[str, str, int]
 MAX_CACHED_ORIGINS = 1024
@@ -87,6 +89,7 @@ class SiteFilesCache:
         self.max_origins = MAX_CACHED_ORIGINS
         self._cache: OrderedDict[Origin, SiteFiles] = OrderedDict()  # least recently used first
         self._pending: dict[Origin, asyncio.Future[SiteFiles]] = {}
+        self._reading_robots = 0  # robots.txt downloads under way: the byte counter listens only while there are
 
     def cached(self, origin: Origin) -> SiteFiles | None:
         """The files of an origin already fetched (a page's, when its response arrives)."""
@@ -141,7 +144,7 @@ class SiteFilesCache:
 
         async def fetch_three() -> tuple[FetchedFile, ...]:
             """robots.txt first, so that its delay already spaces the other two files' requests."""
-            robots = await self._fetch(f"{base}/robots.txt")
+            robots = await self._fetch_robots(f"{base}/robots.txt")
             robots_txt = robots_from(base, robots)
             read_here.append((robots, robots_txt, self.clock()))  # the cache's time counts from here (RFC 9309 §2.4)
             self._apply_delay(origin[1], robots_txt.crawl_delay(self.token))
@@ -166,19 +169,49 @@ class SiteFilesCache:
             files.expires_at = min(files.expires_at, now + left)
         return files
 
+    async def _fetch_robots(self, url: str) -> FetchedFile:
+        """robots.txt, of any size: its first ROBOTS_PARSE_LIMIT_BYTES (and one more, so the parser sees the cut) are
+        read and the download stopped (reference §1.4: "parse at most the first 512,000 bytes"), rather than a large
+        file counting as unreachable."""
+        if self._reading_robots == 0:
+            self.crawler.signals.connect(self._count_bytes, signal=signals.bytes_received)
+        self._reading_robots += 1
+        try:
+            return await self._fetch(url, read_up_to=ROBOTS_PARSE_LIMIT_BYTES + 1)
+        finally:
+            self._reading_robots -= 1
+            if self._reading_robots == 0:
+                self.crawler.signals.disconnect(self._count_bytes, signal=signals.bytes_received)
+
+    @staticmethod
+    def _count_bytes(data: bytes, request: Request, spider: object) -> None:
+        limit = request.meta.get(READ_UP_TO_META)
+        if limit is None:
+            return
+        seen = request.meta["faircrawl_bytes_read"] = request.meta.get("faircrawl_bytes_read", 0) + len(data)
+        if seen >= limit:
+            raise StopDownload(fail=False)  # the response goes on with the bytes read so far
+
     async def fetch_document(self, url: str, max_bytes: int, timeout: float) -> FetchedFile:
         """GET a document a signal points to (an RSL licence, a tdm-policy) by the site-file rules."""
         return await self._fetch(url, max_bytes, timeout)
 
-    async def _fetch(self, first_url: str, max_bytes: int | None = None, timeout: float | None = None) -> FetchedFile:
-        """GET a site file, following at most 5 redirects by hand (RFC 9309 §2.3.1.2)."""
+    async def _fetch(self, first_url: str, max_bytes: int | None = None, timeout: float | None = None,
+                     read_up_to: int | None = None) -> FetchedFile:
+        """GET a site file, following at most 5 redirects by hand (RFC 9309 §2.3.1.2).
+
+        Over ``max_bytes`` (FAIRCRAWL_ROBOTS_MAX_BYTES) a file counts as unreachable; with ``read_up_to`` it has no
+        size limit, and its download stops after that many bytes.
+        """
         url = first_url
         redirects = 0
         while True:  # the redirect rules are in next_step, shared with `policy explain`
+            size_rule = ({"download_maxsize": 0, "download_warnsize": 0, READ_UP_TO_META: read_up_to}
+                         if read_up_to is not None else {"download_maxsize": max_bytes or self.max_bytes})
             request = Request(
                 url, priority=1000, dont_filter=True,
                 meta={SITE_FILE_META: True, "dont_redirect": True, "dont_retry": True,
-                      "handle_httpstatus_all": True, "download_maxsize": max_bytes or self.max_bytes,
+                      "handle_httpstatus_all": True, **size_rule,
                       **({"download_timeout": timeout} if timeout else {})},
             )
             try:

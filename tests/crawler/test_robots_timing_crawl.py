@@ -103,3 +103,19 @@ def test_inside_a_visit_time_window_the_site_is_crawled(serve, tmp_path: Path) -
     start = serve(tmp_path / "site")
     result = crawl(tmp_path, f"sqlite:///{tmp_path}/v.db", start, "--allow-private-hosts", "--policy", PACK)
     assert result.report["summary"] == {"page/crawled": 2, "image/stored": 2}
+
+
+def test_a_robots_txt_of_any_size_has_its_first_500_kib_read_and_followed(serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # reference §1.4: "parse at most the first 512,000 bytes"; a file over FAIRCRAWL_ROBOTS_MAX_BYTES (16 MiB) once
+    # counted as unreachable, which refused the whole site. The download stops after the first 500 KiB.
+    padding = "# " + "x" * 97 + "\n"  # 100 bytes a line
+    robots = "User-agent: *\nDisallow: /b.html\n" + padding * (17 * 1024 * 1024 // 100) + "Disallow: /a.jpg\n"
+    _site(tmp_path / "site", robots)
+    start = serve(tmp_path / "site")
+    result = crawl(tmp_path, f"sqlite:///{tmp_path}/r.db", start, "--allow-private-hosts", "--policy", PACK)
+    assert result.report["summary"] == {"page/crawled": 1, "page/refused": 1, "image/stored": 1}
+    refused = result.decision(start.replace("index.html", "b.html"), "page")
+    assert "robots.disallowed" in [reason["code"] for reason in refused["reasons"]], refused["reasons"]
+    assert result.decision(start.replace("index.html", "a.jpg"), "image")["outcome"] == "stored", \
+        "the Disallow after the first 500 KiB is not read"
+    assert "truncated at 500 KiB" in result.process.stdout, result.process.stdout
