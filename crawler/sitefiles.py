@@ -47,8 +47,8 @@ from policy import (
     ROBOTS_MAX_REDIRECTS,
     RobotsTxt,
 )
-from policy.robots import ROBOTS_PARSE_LIMIT_BYTES
 from policy.observe import FetchedFile, SiteFiles
+from policy.robots import ROBOTS_PARSE_LIMIT_BYTES
 from policy.signals.aitxt import AiTxt
 from policy.signals.tdmrep import TdmRepFile
 
