@@ -10,7 +10,7 @@ least recently used go first and are fetched again when asked for), so a crawl
 across many hosts stays bounded.
 
 Failing closed, file by file: robots.txt follows RFC 9309 (5xx or a network
-error is complete disallow); for tdmrep.json and ai.txt a 4xx means "no such
+error is complete disallow, tried again after 1 h, 2 h, 4 h ... while it stays so); for tdmrep.json and ai.txt a 4xx means "no such
 file", and a 5xx or a network error means the reservation or refusal is
 *assumed* (we cannot tell that the site did not opt out).
 
@@ -45,6 +45,7 @@ from policy import (
     DEFAULT_ROBOTS_TTL_SECONDS,
     DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS,
     ROBOTS_MAX_REDIRECTS,
+    RobotsAvailability,
     RobotsTxt,
 )
 from policy.observe import FetchedFile, SiteFiles
@@ -105,7 +106,7 @@ class SiteFilesCache:
         future: asyncio.Future[SiteFiles] = asyncio.get_running_loop().create_future()
         self._pending[origin] = future
         try:
-            files = await self._fetch_all(origin)
+            files = self._back_off_if_unreachable(await self._fetch_all(origin), cached)
             self._cache[origin] = files
             self._cache.move_to_end(origin)
             while len(self._cache) > self.max_origins:
@@ -119,6 +120,20 @@ class SiteFilesCache:
             raise
         finally:
             del self._pending[origin]
+
+    @staticmethod
+    def _back_off_if_unreachable(files: SiteFiles, before: SiteFiles | None) -> SiteFiles:
+        """robots.txt unreachable again: the next try waits twice as long as the last, up to 24 h (reference §1.4:
+        "DISALLOW_ALL. Retry with backoff"; 1 h, 2 h, 4 h ...); a fetch that reaches it starts over at 1 h."""
+        if files.robots.availability is not RobotsAvailability.UNREACHABLE:
+            return files
+        again = before is not None and before.robots.availability is RobotsAvailability.UNREACHABLE
+        files.unreachable_streak = before.unreachable_streak + 1 if again and before is not None else 1
+        if files.unreachable_streak > 1:
+            wait = min(DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS * 2 ** (files.unreachable_streak - 1),
+                       DEFAULT_ROBOTS_TTL_SECONDS)
+            files.expires_at = max(files.expires_at, files.fetched_at + wait)
+        return files
 
     def _fetched(self, site: SiteFiles) -> None:
         """Keep the host's delay (set once robots.txt was read) and record the site's files."""
@@ -302,4 +317,4 @@ def site_files_from(origin: str, robots: FetchedFile, tdmrep_file: FetchedFile, 
               *(DEFAULT_ROBOTS_UNREACHABLE_TTL_SECONDS if f.state == "unreachable" else DEFAULT_ROBOTS_TTL_SECONDS
                 for f in (tdmrep_file, ai_txt)),
               *(f.max_age for f in (robots, tdmrep_file, ai_txt) if f.max_age is not None))
-    return SiteFiles(origin, parsed, robots_url, tdmrep, tdmrep_file, ai, ai_txt, now + ttl)
+    return SiteFiles(origin, parsed, robots_url, tdmrep, tdmrep_file, ai, ai_txt, now + ttl, now)

@@ -60,6 +60,8 @@ class SiteFiles:
     ai_txt: AiTxt | None
     ai_txt_state: FetchedFile
     expires_at: float = 0.0
+    fetched_at: float = 0.0  # when robots.txt was answered, on the cache's clock
+    unreachable_streak: int = 0  # robots.txt fetches in a row that found it unreachable (the retry backs off)
     _usage: dict[str, aipref.RobotsUsage] = field(default_factory=dict, repr=False)
 
     def usage(self, token: str) -> aipref.RobotsUsage:

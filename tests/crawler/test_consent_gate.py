@@ -298,3 +298,27 @@ def test_another_workers_copy_is_kept_no_longer_than_the_runs_copy_lives(  # typ
         assert clock.now + 3590 < expires <= clock.now + 3600
     finally:
         worker_a.server.delete(*worker_a.server.keys(f"{settings['FAIRCRAWL_FRONTIER_PREFIX']}*"))
+
+
+def test_an_unreachable_robots_txt_is_retried_with_backoff_and_a_success_starts_over(gate_setup) -> None:  # type: ignore[no-untyped-def]
+    # reference §1.4: 5xx, timeout, DNS or TLS error: "DISALLOW_ALL. Retry with backoff" (1 h, then 2 h, 4 h ...)
+    gate, clock, attach = gate_setup
+    network = attach({"http://e.example/robots.txt": (503, {}, b"")})
+    assert not allowed(gate, "http://e.example/")
+    for hours, fetches in ((1, 2), (2, 3), (4, 4)):  # the wait before each new try doubles
+        clock.now += hours * 3600 - 1
+        assert not allowed(gate, "http://e.example/")
+        assert len(robots_fetches(network)) == fetches - 1, f"not yet {hours} h"
+        clock.now += 2
+        assert not allowed(gate, "http://e.example/")
+        assert len(robots_fetches(network)) == fetches
+    network.answers["http://e.example/robots.txt"] = OK
+    clock.now += 8 * 3600 + 1
+    assert allowed(gate, "http://e.example/")
+    network.answers["http://e.example/robots.txt"] = (503, {}, b"")
+    clock.now += 24 * 3600 + 1
+    assert not allowed(gate, "http://e.example/")
+    fetches = len(robots_fetches(network))
+    clock.now += 3601
+    assert not allowed(gate, "http://e.example/")
+    assert len(robots_fetches(network)) == fetches + 1, "after a success the wait is 1 h again"
