@@ -10,9 +10,10 @@ least recently used go first and are fetched again when asked for), so a crawl
 across many hosts stays bounded.
 
 Failing closed, file by file: robots.txt follows RFC 9309 (5xx or a network
-error is complete disallow, tried again after 1 h, 2 h, 4 h ... while it stays so); for tdmrep.json and ai.txt a 4xx means "no such
-file", and a 5xx or a network error means the reservation or refusal is
-*assumed* (we cannot tell that the site did not opt out).
+error is complete disallow, tried again after 1 h, 2 h, 4 h ... while it stays
+so; of a larger file the first 500 KiB are read); for tdmrep.json and ai.txt a
+4xx means "no such file", and a 5xx or a network error means the reservation or
+refusal is *assumed* (we cannot tell that the site did not opt out).
 
 Where Scrapy's RobotsTxtMiddleware is wrong for us we do the opposite: it
 parses 5xx error pages as "allow all" and allows everything after a network
