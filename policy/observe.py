@@ -386,11 +386,7 @@ def image_observation(url: str, headers: Headers, body: bytes, token: str, site:
 def _image_licences(url: str, page: PageFacts | None, iptc: xmp.IptcDataMining) -> tuple[licenses.LicenseRef, ...]:
     """The page's licences that cover this image, and the image's own XMP licence statements."""
     found = [lic for lic in (page.licences if page else []) if lic.image_url in (None, url)]
-    for statement in iptc.web_statements:
-        classified = licenses.classify_license_url(statement, source="xmp", image_url=url)
-        if classified is not None:
-            found.append(classified)
-    return tuple(found)
+    return tuple(found + licenses.xmp_licenses(iptc.web_statements, iptc.licensor_urls, url))
 
 
 def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None,
@@ -437,19 +433,26 @@ def metadata_observation(body: bytes, iptc: xmp.IptcDataMining | None = None,
 
 
 def licence_observation(found: list[licenses.LicenseRef]) -> Observation:
-    licence_refs = [lic for lic in found if lic.relation == "license"]
-    if not licence_refs:
-        return Observation({"license.kinds": None, "license.noncommercial": None, "license.no_derivatives": None})
-    kinds = sorted({lic.kind for lic in licence_refs})
+    """Licences (CC or not: a custom licence URL is kept as ``unknown`` for review) and where to acquire one.
+
+    ``acquireLicensePage`` / ``plus:LicensorURL`` grant nothing; they are recorded (reference §6, §8.1 item 6)
+    so that a reviewer sees where a licence could be obtained.
+    """
+    licence_refs = [lic for lic in found if lic.relation == licenses.RELATION_LICENSE]
+    acquire_pages = list(dict.fromkeys(lic.url for lic in found if lic.relation == licenses.RELATION_ACQUIRE))
     reasons = []
     for lic in licence_refs:
         code, evidence = token_code("licence", lic.kind)
         reasons.append(Reason("licence", code, f"{lic.url} ({lic.source})", evidence))
-    return Observation(
-        {"license.kinds": kinds, "license.noncommercial": any(lic.noncommercial for lic in licence_refs),
-         "license.no_derivatives": any(lic.no_derivatives for lic in licence_refs)},
-        reasons,
-    )
+    reasons += [Reason("licence", "licence.acquire_page", f"a licence may be acquired at {page}") for page in acquire_pages]
+    read = bool(licence_refs)  # None when no licence was found; False when one was, without that element
+    signals: dict[str, Any] = {
+        "license.kinds": sorted({lic.kind for lic in licence_refs}) or None,
+        "license.noncommercial": any(lic.noncommercial for lic in licence_refs) if read else None,
+        "license.no_derivatives": any(lic.no_derivatives for lic in licence_refs) if read else None,
+        "license.acquire_pages": acquire_pages or None,
+    }
+    return Observation(signals, reasons)
 
 
 # -- documents a signal points to (RSL licences, tdm-policy): fetched by the crawler, read here ----------

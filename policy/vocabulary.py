@@ -50,6 +50,8 @@ SIGNALS: dict[str, SignalSpec] = {
     "license.kinds": SignalSpec("list", "licences found (cc-by-4.0, cc-by-nc-nd-4.0, cc0 ...)"),
     "license.noncommercial": SignalSpec("bool", "a licence found is NonCommercial"),
     "license.no_derivatives": SignalSpec("bool", "a licence found is NoDerivatives"),
+    "license.acquire_pages": SignalSpec("list", "where a licence may be acquired (schema.org acquireLicensePage, "
+                                        "XMP plus:LicensorURL): recorded, grants nothing"),
     "terms.licence_recorded": SignalSpec("bool", "the terms registry records a licence faircrawl holds for AI use "
                                          "(an RSL licence token, a tdm-policy's duties met)"),
     "terms.scraping": SignalSpec("str", "site terms on automated collection", ("permitted", "forbidden", "unknown")),
@@ -138,7 +140,7 @@ REASON_CODES: frozenset[str] = frozenset({
     "ai_txt.allowed", "ai_txt.disallowed", "ai_txt.unreachable",
     "rsl.permitted", "rsl.licence_required", "rsl.prohibited", "tdm.policy_permitted", "tdm.policy_licence_required",
     "tdm.policy_reserved",
-    "iptc.data_mining", "iptc.data_mining_prohibited", "iptc.unreadable", "c2pa.unreadable",
+    "iptc.data_mining", "iptc.data_mining_prohibited", "iptc.unreadable", "c2pa.unreadable", "licence.acquire_page",
     SIGNAL_READER_FAILED,
     # fetching and validating (crawler/spiders/site.py, crawler/pipelines/validate.py)
     "fetch.http_error", "fetch.redirect_loop", "fetch.too_many_redirects", "fetch.too_large", "fetch.timeout",

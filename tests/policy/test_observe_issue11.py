@@ -110,3 +110,37 @@ def test_lenient_robots_line_is_recorded_in_the_decision_reason():
     reason = next(r for r in observation.reasons if r.source == "robots.txt")
     assert reason.code == "robots.disallowed" and "lenient parse" in reason.detail
     assert reason.evidence["lenient_parse_lines"] == [2]
+
+
+# -- XMP licence statements (reference §6 and §8.1 item 6) -----------------------------------------
+
+from crawler.testsites.metadata import with_xmp_data_mining  # noqa: E402
+
+
+def test_xmp_web_statement_that_is_not_creative_commons_is_kept_as_an_unknown_licence():
+    terms = "https://photos.example.fr/licensing/terms.html"
+    image = with_xmp_data_mining(JPEG, "DMI-UNSPECIFIED", web_statement=terms)
+    observation = image_observation(IMAGE, {}, image, TOKEN, site(), None, NOW)
+    assert observation.signals["license.kinds"] == ["unknown"]
+    assert observation.signals["license.noncommercial"] is False
+    assert any(r.code == "licence.unknown" and terms in r.detail and "(xmp)" in r.detail for r in observation.reasons)
+
+
+def test_xmp_licensor_url_is_recorded_as_where_a_licence_may_be_acquired():
+    shop = "https://photos.example.fr/buy?id=7"
+    by = "https://creativecommons.org/licenses/by/4.0/"
+    image = with_xmp_data_mining(JPEG, "DMI-UNSPECIFIED", web_statement=by, licensor_url=shop)
+    observation = image_observation(IMAGE, {}, image, TOKEN, site(), None, NOW)
+    assert observation.signals["license.kinds"] == ["cc-by-4.0"]
+    assert observation.signals["license.acquire_pages"] == [shop]
+    assert [r.code for r in observation.reasons if r.source == "licence"] == ["licence.cc-by-4.0", "licence.acquire_page"]
+
+
+def test_acquire_license_page_alone_grants_no_licence():
+    html = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "ImageObject", '
+            f'"contentUrl": "{IMAGE}", "acquireLicensePage": "{ORIGIN}/buy"}}</script><img src="lake.jpg">')
+    page = page_facts(PAGE, {}, html, TOKEN, site(), NOW)
+    observation = image_observation(IMAGE, {}, JPEG, TOKEN, site(), page, NOW)
+    assert observation.signals["license.acquire_pages"] == [f"{ORIGIN}/buy"]
+    assert observation.signals["license.kinds"] is None and observation.signals["license.noncommercial"] is None
+    assert "licence.acquire_page" in REASON_CODES
