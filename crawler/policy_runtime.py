@@ -143,8 +143,11 @@ class CrawlPolicy:
     def _site_signals_of(self, url: str, page_url: str | None) -> dict[str, Any]:
         terms_url = page_url or url
         signals = self.loaded.terms.signals_for(terms_url)
-        if self.loaded.terms.signals_for(url)["terms.scraping"] == "forbidden":
+        own = self.loaded.terms.signals_for(url) if page_url else signals
+        if own["terms.scraping"] == "forbidden":
             signals["terms.scraping"] = "forbidden"  # the image host forbids it too
+        if own["terms.listed_infringing"]:
+            signals["terms.listed_infringing"] = True  # an image host listed as infringing, whatever the page
         signals["site.testsite"] = (urlsplit(url).hostname or "") in self.catalog_hosts
         return signals
 

@@ -2,7 +2,9 @@
 
 Free-text terms of service cannot be read reliably by a machine, so compliance
 engineers record their reading here (origin, the two answers, the terms URL,
-the review date, and any recorded consent such as model releases: its basis,
+the review date, whether a court or authority lists the site as infringing
+copyright (``listed_infringing``: such a site is not crawled at all), and any
+recorded consent such as model releases: its basis,
 who received it (``to``), the purposes it covers and its retention). Only a
 consent given to faircrawl counts, and only for the purposes it names. A site
 missing from the registry has ``unknown`` terms, which the lawful pack treats
@@ -42,6 +44,7 @@ class TermsEntry:
     consent_purposes: tuple[str, ...] = ()  # what it covers: collect_image, face_template
     consent_purpose_ends: str | None = None  # YYYY-MM-DD: the purpose ends (the law's destruction clock starts)
     consent_last_interaction: str | None = None  # YYYY-MM-DD: the people's last interaction (BIPA's 3 years)
+    listed_infringing_by: str | None = None  # the court, authority or list that recognises the site as infringing
 
     @property
     def consent_to_faircrawl(self) -> bool:
@@ -51,6 +54,7 @@ class TermsEntry:
     def signals(self) -> dict[str, object]:
         signals: dict[str, object] = {
             "terms.licence_recorded": self.licence_basis is not None,
+            "terms.listed_infringing": self.listed_infringing_by is not None,
             "terms.scraping": self.scraping,
             "terms.biometric": self.biometric,
             "consent.biometric": self.consent_to_faircrawl,
@@ -67,7 +71,7 @@ class TermsEntry:
         return signals
 
 
-UNKNOWN_TERMS_SIGNALS = {"terms.licence_recorded": False,
+UNKNOWN_TERMS_SIGNALS = {"terms.licence_recorded": False, "terms.listed_infringing": False,
                          "terms.scraping": "unknown", "terms.biometric": "unknown", "consent.biometric": False}
 
 
@@ -110,4 +114,5 @@ def _entry(item: RegistryItem) -> TermsEntry:
         consent.get("to") if consent else None, tuple(consent.get("purposes", ())) if consent else (),
         str(consent["purpose_ends"]) if consent and "purpose_ends" in consent else None,
         str(consent["last_interaction"]) if consent and "last_interaction" in consent else None,
+        fields["listed_infringing"]["by"] if fields.get("listed_infringing") else None,
     )

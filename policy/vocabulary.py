@@ -52,6 +52,8 @@ SIGNALS: dict[str, SignalSpec] = {
     "license.no_derivatives": SignalSpec("bool", "a licence found is NoDerivatives"),
     "license.acquire_pages": SignalSpec("list", "where a licence may be acquired (schema.org acquireLicensePage, "
                                         "XMP plus:LicensorURL): recorded, grants nothing"),
+    "terms.listed_infringing": SignalSpec("bool", "the terms registry records that a court or public authority in the "
+                                          "EU/EEA recognises the site as persistently infringing copyright"),
     "terms.licence_recorded": SignalSpec("bool", "the terms registry records a licence faircrawl holds for AI use "
                                          "(an RSL licence token, a tdm-policy's duties met)"),
     "terms.scraping": SignalSpec("str", "site terms on automated collection", ("permitted", "forbidden", "unknown")),
@@ -154,7 +156,7 @@ REASON_CODES: frozenset[str] = frozenset({
     "optout.url_match", "optout.image_match", "optout.face_match", "optout.unscreenable", "optout.screened",
     "optout.ignored", "storage.write_failed",
     # the policy itself (crawler/policy_runtime.py, crawler/gates/consent.py); rule ids are codes too
-    "policy.default_deny", "policy.testsites_only", "policy.whose_law",
+    "policy.default_deny", "policy.testsites_only", "policy.whose_law", "terms.listed_infringing",
     # produced by the crawler on main since f494248 (budgets, URL checks, stage errors, the record's cap)
     "budget.pages", "budget.images", "budget.pages_per_site", "budget.images_per_site", "host.unresolvable",
     "url.too_long", "url.unparseable", "page.unusable_links", "faces.search_incomplete", "internal.error",

@@ -93,16 +93,19 @@ class ConsentGate:
                             f"pack {runtime.loaded.pack.name!r} runs only against the local test sites; {host} is not one")
             recorder.decide_request(request, Outcome.REFUSED, reason)
             raise IgnoreRequest(reason.detail)
-        site = await runtime.site_files.get(origin_of(request))
         is_image = request.meta.get(KIND_META) == Kind.IMAGE
+        purpose = Purpose.FETCH_IMAGE if is_image else Purpose.FETCH_PAGE
+        page_url = request.meta.get(PAGE_URL_META)
+        site_signals = runtime.site_signals(request.url, page_url)
+        if site_signals.get("terms.listed_infringing"):
+            self._refuse_listed_site(request, purpose, site_signals)
+        site = await runtime.site_files.get(origin_of(request))
         page: PageFacts | None = request.meta.get(PAGE_FACTS_META)
         observation = request_observation(site, request.url, runtime.token, is_image=is_image, page=page)
-        page_url = request.meta.get(PAGE_URL_META)
-        observation.signals.update(runtime.site_signals(request.url, page_url))
+        observation.signals.update(site_signals)
         if is_image:  # the RSL licences and tdm-policy its signals point to
             observation.add(await runtime.linked.observe(site, request.url, observation.signals, page))
         jurisdiction = request.meta.get(JURISDICTION_META) or runtime.jurisdiction(request.url)
-        purpose = Purpose.FETCH_IMAGE if is_image else Purpose.FETCH_PAGE
         decision = runtime.decide(purpose, jurisdiction, observation.signals)
         delay = site.robots.crawl_delay(runtime.token)
         if delay is not None and delay > self.max_crawl_delay and decision.allowed:
@@ -127,6 +130,30 @@ class ConsentGate:
         request.meta[OBSERVATION_META] = _merge(request.meta.get(OBSERVATION_META), observation)
         request.meta[JURISDICTION_META] = jurisdiction
         request.meta[FETCH_DECISION_META] = decision
+
+    def _refuse_listed_site(self, request: Request, purpose: str, site_signals: dict[str, object]) -> None:
+        """A site listed as infringing copyright is not contacted at all, not even for its robots.txt.
+
+        The pack decides on the site's own signals with robots.txt taken as allowing: if it refuses even
+        then, no robots.txt could change that (deny beats every allow), so nothing is sent. A pack that
+        crawls such sites anyway (the unlawful demo) goes on to the usual decision.
+        """
+        runtime = self.runtime
+        jurisdiction = request.meta.get(JURISDICTION_META) or runtime.jurisdiction(request.url)
+        if runtime.decide(purpose, jurisdiction, {**site_signals, "robots.allowed": True}).allowed:
+            return
+        decision = runtime.decide(purpose, jurisdiction, site_signals)  # what is recorded: robots.txt never asked
+        entries = (runtime.loaded.terms.lookup(u) for u in (request.url, request.meta.get(PAGE_URL_META)) if u)
+        entry = next((e for e in entries if e is not None and e.listed_infringing_by), None)
+        listed = Reason("terms", "terms.listed_infringing",
+                        f"listed as infringing copyright by {entry.listed_infringing_by} (terms registry "
+                        f"{entry.source}): the site is not contacted, not even for its robots.txt"
+                        if entry is not None else
+                        "listed as infringing copyright in the terms registry: the site is not contacted")
+        observation = Observation(dict(site_signals))
+        recorder_for(self.crawler).decide_request(request, Outcome.REFUSED, *runtime.policy_reasons(decision), listed,
+                                                  observation=observation, jurisdiction=jurisdiction, decision=decision)
+        raise IgnoreRequest(listed.detail)
 
     def process_response(self, request: Request, response: Response) -> Response:
         # When the request went out (Scrapy's download_latency runs from sending to the response):

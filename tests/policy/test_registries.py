@@ -330,3 +330,26 @@ def test_policy_lint_checks_the_registries_named_in_the_environment(tmp_path: Pa
 
     assert process.returncode == 1
     assert f"{broken}:2: error:" in process.stdout
+
+
+# -- sites listed as infringing copyright (GPAI Code of Practice, copyright chapter; reference §9.5) -----------------
+
+
+def test_a_listing_as_infringing_is_read_with_who_listed_it(tmp_path: Path) -> None:
+    registry = write(tmp_path / "terms.yaml", "terms:\n  - {host: pirate.example.com, reviewed: 2026-12-01, "
+                                              "listed_infringing: {by: a court of Milan, listed: 2026-11-30}}\n")
+
+    terms = TermsRegistry.load([registry])
+
+    assert terms.signals_for("http://www.pirate.example.com/a.jpg")["terms.listed_infringing"] is True
+    assert terms.lookup("http://pirate.example.com/").listed_infringing_by == "a court of Milan"  # type: ignore[union-attr]
+    assert terms.signals_for("http://other.example.com/a.jpg")["terms.listed_infringing"] is False
+
+
+def test_a_listing_must_say_who_listed_the_site(tmp_path: Path) -> None:
+    registry = write(tmp_path / "terms.yaml", "terms:\n  - {host: pirate.example.com, reviewed: 2026-12-01,\n"
+                                              "     listed_infringing: {url: 'https://list.example/'}}\n")
+
+    issue = only_error(TermsRegistry.read([registry])[1])
+
+    assert "'by' is a required property" in issue.message and f"{registry}:" in str(issue)
