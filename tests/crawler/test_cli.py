@@ -85,6 +85,12 @@ def test_testsites_list_prints_the_manifests() -> None:
     assert {m["hostname"] for m in manifests} >= {"portraits.example.fr", "cdn.example.net", "down.example.pt"}
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    """In the child: SIGINT back to its default, as for a program started from a terminal (a suite run in the
+    background with `&` passes SIGINT ignored to every process it starts, and Python then never sees Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def served_catalog():  # type: ignore[no-untyped-def]
     # Port 0: the server binds a free port itself and names it on its first line (a port picked here first
@@ -93,6 +99,7 @@ def served_catalog():  # type: ignore[no-untyped-def]
         [sys.executable, "-m", "crawler.cli", "testsites", "serve", "--port", "0"],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT then prints every thread's stack (see _stop_or_show)
+        preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     assert server.stdout is not None
     # The header is read up to its last line ("crawl: ..."), so nothing the server printed before Ctrl-C is
@@ -207,7 +214,7 @@ def test_ctrl_c_stops_a_crawl_and_keeps_what_it_decided(tmp_path: Path) -> None:
         [sys.executable, "-m", "crawler.cli", "crawl", "--testsites", "http://slow.example.se/",
          "--db", db_url, "--store", str(tmp_path / "s")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"},
+        env={**os.environ, "FAIRCRAWL_PROGRESS_INTERVAL": "0"}, preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     _wait_for_a_decision(tmp_path / "i.db")  # slow.example.se answers one request per second
     crawl_process.send_signal(signal.SIGINT)
