@@ -144,12 +144,10 @@ class ConsentGate:
             return
         decision = runtime.decide(purpose, jurisdiction, site_signals)  # what is recorded: robots.txt never asked
         entries = (runtime.loaded.terms.lookup(u) for u in (request.url, request.meta.get(PAGE_URL_META)) if u)
-        entry = next((e for e in entries if e is not None and e.listed_infringing_by), None)
+        entry = next(e for e in entries if e is not None and e.listed_infringing_by)  # the signal came from it
         listed = Reason("terms", "terms.listed_infringing",
                         f"listed as infringing copyright by {entry.listed_infringing_by} (terms registry "
-                        f"{entry.source}): the site is not contacted, not even for its robots.txt"
-                        if entry is not None else
-                        "listed as infringing copyright in the terms registry: the site is not contacted")
+                        f"{entry.source}): the site is not contacted, not even for its robots.txt")
         observation = Observation(dict(site_signals))
         recorder_for(self.crawler).decide_request(request, Outcome.REFUSED, *runtime.policy_reasons(decision), listed,
                                                   observation=observation, jurisdiction=jurisdiction, decision=decision)
